@@ -1,0 +1,41 @@
+"""Shared test setup: headless Qt, private user folders, and the full MNIST set when present."""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Headless Qt for every test; set before anything imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="digitpad-xdg-")  # mkdtemp makes it 0700
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL_MNIST = Path(os.environ.get("DIGITPAD_TEST_MNIST", ROOT.parent / "shared" / "mnist"))
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def full_mnist_available() -> bool:
+    return all((FULL_MNIST / name).is_file() for name in MNIST_FILES)
+
+
+@pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path, monkeypatch):
+    """Keep every test away from the real user's cache, data and settings."""
+    monkeypatch.setenv("DIGITPAD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIGITPAD_USER_DIR", str(tmp_path / "userdata"))
+    monkeypatch.setenv("DIGITPAD_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.delenv("DIGITPAD_DATA_DIR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with the four full-MNIST .gz files; skips the test where it is absent."""
+    if not full_mnist_available():
+        pytest.skip(f"full MNIST not found at {FULL_MNIST} (set DIGITPAD_TEST_MNIST to a folder with the four .gz files)")
+    return FULL_MNIST

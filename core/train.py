@@ -1,0 +1,209 @@
+"""Training: one loop, written as a generator, driven by the CLI (below) and by the GUI.
+
+    for progress in train(model, TrainConfig(), train_set, test_set):
+        ...  # show it; stop pulling to pause; make should_stop() true to stop
+
+The loop yields a Progress after every batch and another at the end of every epoch (with
+the test-set figures). It checks should_stop() before each batch, so stopping leaves the
+model exactly as the last finished step made it.
+"""
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from core.errors import TrainingDiverged
+from core.optim import SGD
+
+RUNNING_WINDOW = 100  # batches averaged into Progress.loss and .accuracy (the tutorial's 100 steps)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters. The defaults are the recipe for the full 60,000 MNIST images."""
+
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 0.02
+    lr_schedule: str = "cosine"  # "cosine": decays to 0 over the run; "constant"
+    momentum: float = 0.9
+    train_size: int | None = None  # first N training images; None: all
+    test_size: int | None = None  # first N test images; None: all
+    augment: bool = True  # random shifts, scaling, rotation, slant and stroke width, on the fly
+    seed: int = 0
+
+    def validate(self):
+        """Raise ValueError naming the first setting that cannot work."""
+        checks = (
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.batch_size >= 1, "batch size must be at least 1"),
+            (math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning rate must be positive"),
+            (self.lr_schedule in ("cosine", "constant"), "learning-rate schedule must be 'cosine' or 'constant'"),
+            (0 <= self.momentum < 1, "momentum must be at least 0 and below 1"),
+            (self.train_size is None or self.train_size >= 1, "training-set size must be at least 1"),
+            (self.test_size is None or self.test_size >= 1, "test-set size must be at least 1"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+# The tutorial's run: first 1,000 images, 3 epochs, one image per step, plain SGD at 0.005.
+TUTORIAL = TrainConfig(epochs=3, batch_size=1, learning_rate=0.005, lr_schedule="constant",
+                       momentum=0.0, train_size=1000, test_size=1000, augment=False)
+
+
+@dataclass(frozen=True)
+class Progress:
+    kind: str  # "batch" after each step, "epoch" after each epoch's test
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # 1-based, within the epoch
+    steps_per_epoch: int
+    images_seen: int  # in this run, over all epochs
+    total_images: int  # images_seen when the run is over
+    loss: float  # mean over the last RUNNING_WINDOW batches
+    accuracy: float  # likewise, 0..1
+    learning_rate: float
+    images_per_s: float  # training speed of this run, not counting pauses or tests
+    eta_s: float  # estimated seconds of training left
+    test_loss: float | None = None  # on "epoch" progress, when there is a test set
+    test_accuracy: float | None = None
+
+    @property
+    def fraction(self):
+        return self.images_seen / self.total_images if self.total_images else 1.0
+
+
+def evaluate(model, images, labels, batch_size=1000):
+    """Mean cross-entropy and accuracy of `model` on a labelled set."""
+    from core.losses import log_softmax
+
+    total_loss, correct = 0.0, 0
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, len(images), batch_size):
+            logits = model.logits(images[start:start + batch_size])  # (B, 10)
+            batch_labels = np.asarray(labels[start:start + batch_size], dtype=np.intp)
+            log_probs = log_softmax(logits)
+            total_loss -= float(log_probs[np.arange(len(batch_labels)), batch_labels].sum())
+            correct += int((logits.argmax(axis=1) == batch_labels).sum())
+    n = max(len(images), 1)
+    return total_loss / n, correct / n
+
+
+def learning_rate_at(config, step, total_steps):
+    """The learning rate for global step `step` (0-based) of `total_steps`."""
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    return config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+
+
+def _first(dataset, size):
+    images, labels = dataset
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    return (images, labels) if size is None else (images[:size], labels[:size])
+
+
+def train(model, config, train_set, test_set=None, should_stop=lambda: False):
+    """Train `model` in place; yield a Progress after each batch and each epoch."""
+    config.validate()
+    images, labels = _first(train_set, config.train_size)
+    if test_set is not None:
+        test_set = _first(test_set, config.test_size)
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+        yield from _train_loop(model, config, images, labels, test_set, should_stop)
+
+
+def _train_loop(model, config, images, labels, test_set, should_stop):
+    rng = np.random.default_rng(config.seed)
+    augment = _augmenter(config)
+    n = len(images)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = SGD(model.params, config.learning_rate, config.momentum)
+    recent = deque(maxlen=RUNNING_WINDOW)  # (loss * batch, correct, batch) of recent steps
+    seen, busy = 0, 0.0
+    for epoch in range(1, config.epochs + 1):
+        order = rng.permutation(n)
+        for step in range(1, steps_per_epoch + 1):
+            if should_stop():
+                return
+            started = time.perf_counter()
+            batch = order[(step - 1) * config.batch_size: step * config.batch_size]
+            x = augment(images[batch], rng)  # (B, 28, 28)
+            y = labels[batch]
+            global_step = (epoch - 1) * steps_per_epoch + step - 1
+            optimizer.lr = learning_rate_at(config, global_step, total_steps)
+            loss, correct = _step(model, optimizer, x, y, epoch, step)
+            busy += time.perf_counter() - started
+            seen += len(batch)
+            recent.append((loss * len(batch), correct, len(batch)))
+            yield _progress("batch", config, epoch, step, steps_per_epoch, seen, n, recent, optimizer.lr, busy)
+        if test_set is not None:
+            test_loss, test_accuracy = evaluate(model, *test_set)
+            yield _progress("epoch", config, epoch, steps_per_epoch, steps_per_epoch, seen, n, recent,
+                            optimizer.lr, busy, test_loss, test_accuracy)
+
+
+def _augmenter(config):
+    if not config.augment:
+        return lambda x, rng: x
+    from core.augment import augment
+
+    return augment
+
+
+def _step(model, optimizer, x, y, epoch, step):
+    """One gradient step; on a NaN or infinite loss, undo back to the last good weights."""
+    before = model.get_params()  # 14 k numbers: cheap insurance
+    loss, grads, probs = model.forward_backward(x, y)
+    if not math.isfinite(loss):
+        _restore(model, optimizer, before)
+        raise _diverged(loss, optimizer.lr, epoch, step)
+    optimizer.step(grads)
+    if not all(np.isfinite(p).all() for p in model.params.values()):
+        _restore(model, optimizer, before)
+        raise _diverged(float("inf"), optimizer.lr, epoch, step)
+    correct = int((probs.argmax(axis=1) == y).sum())
+    return loss, correct
+
+
+def _restore(model, optimizer, params):
+    model.set_params(params)
+    optimizer.reset()
+
+
+def _diverged(loss, lr, epoch, step):
+    return TrainingDiverged(
+        f"Training diverged in epoch {epoch}, step {step}: the loss became {loss}. "
+        f"The last good weights were restored. Try a smaller learning rate than {lr:g}."
+    )
+
+
+def _progress(kind, config, epoch, step, steps_per_epoch, seen, n, recent, lr, busy,
+              test_loss=None, test_accuracy=None):
+    total = n * config.epochs
+    weighted_loss = sum(r[0] for r in recent)
+    correct = sum(r[1] for r in recent)
+    count = sum(r[2] for r in recent) or 1
+    speed = seen / busy if busy > 0 else 0.0
+    return Progress(
+        kind=kind, epoch=epoch, epochs=config.epochs, step=step, steps_per_epoch=steps_per_epoch,
+        images_seen=seen, total_images=total, loss=weighted_loss / count, accuracy=correct / count,
+        learning_rate=lr, images_per_s=speed, eta_s=(total - seen) / speed if speed else float("inf"),
+        test_loss=test_loss, test_accuracy=test_accuracy,
+    )
+
+
+def main(argv=None):
+    from core.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

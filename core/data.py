@@ -1,0 +1,126 @@
+"""Where digitpad's training data comes from: full MNIST (local or downloaded) or the bundled sample.
+
+A data set is a tuple (images uint8 (N, 28, 28), labels uint8 (N,)). Full MNIST is looked
+for, in order, in the data_dir argument, the folder named by DIGITPAD_DATA_DIR, then the
+user's cache folder, where it is downloaded when missing. The sample in assets/mnist-sample/
+is 10,000 training and 2,000 test images of real MNIST, in the same file format.
+"""
+import os
+from pathlib import Path
+
+from core.download import MIRRORS, SHA256, download_mnist, file_verifies
+from core.errors import DataError
+from core.idx import read_images, read_labels
+from core.paths import ASSETS_DIR, cache_dir
+
+__all__ = [
+    "MIRRORS", "SAMPLE_DIR", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
+    "load_sample", "mnist_available", "mnist_folder",
+]
+
+SAMPLE_DIR = ASSETS_DIR / "mnist-sample"
+SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+SOURCES = ("auto", "mnist", "sample")
+
+
+def mnist_folder(data_dir=None) -> Path:
+    """The folder full MNIST is read from: data_dir, else $DIGITPAD_DATA_DIR, else the cache folder."""
+    if data_dir is not None:
+        return Path(data_dir)
+    from_env = os.environ.get("DIGITPAD_DATA_DIR")
+    return Path(from_env) if from_env else cache_dir()
+
+
+def mnist_available(data_dir=None) -> bool:
+    """True when the four full-MNIST files are in mnist_folder(data_dir) and their checksums match."""
+    folder = mnist_folder(data_dir)
+    return all(file_verifies(folder / name, name) for name in SHA256)
+
+
+def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None, should_cancel=None):
+    """Full MNIST `split` ("train" or "test") -> (images (N, 28, 28) uint8, labels (N,) uint8).
+
+    A folder given by data_dir or DIGITPAD_DATA_DIR must already hold the files. The cache
+    folder is filled by download_mnist (progress and should_cancel are passed on) when a file
+    is missing, unless allow_download is False. Raises DataError, DownloadError or
+    DownloadCancelled.
+    """
+    names = _split_names(split)
+    folder = mnist_folder(data_dir)
+    chosen = data_dir is not None or bool(os.environ.get("DIGITPAD_DATA_DIR"))
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing and chosen:
+        origin = "the data_dir argument" if data_dir is not None else "DIGITPAD_DATA_DIR"
+        raise DataError(
+            f"{folder} (from {origin}) does not contain {', '.join(missing)}. "
+            f"It should hold the four MNIST files: {', '.join(SHA256)}."
+        )
+    if missing and not allow_download:
+        raise DataError(f"Full MNIST is not in {folder} and downloading is turned off.")
+    if missing:
+        download_mnist(folder, progress=progress, should_cancel=should_cancel)
+    return _load_pair(folder, names)
+
+
+def load_sample(split: str):
+    """The bundled real-MNIST sample: train 10,000 or test 2,000 images, 10% per digit."""
+    return _load_pair(SAMPLE_DIR, _split_names(split))
+
+
+def load_dataset(source="auto", data_dir=None, allow_download=True, log=None, progress=None, should_cancel=None):
+    """(train_set, test_set, description) for the CLI and GUI.
+
+    source "mnist": full MNIST via load_mnist (errors propagate). "sample": the bundled
+    sample. "auto": full MNIST, falling back to the sample on DataError or DownloadError,
+    with log(message) told why. DownloadCancelled always propagates: the user asked to stop.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    if source == "sample":
+        return _sample_dataset()
+    if source == "mnist":
+        return _full_dataset(data_dir, allow_download, progress, should_cancel)
+    try:
+        return _full_dataset(data_dir, allow_download, progress, should_cancel)
+    except DataError as exc:  # DownloadError included
+        if log is not None:
+            log(f"{exc}\nUsing the MNIST sample bundled with digitpad instead.")
+        return _sample_dataset()
+
+
+def _full_dataset(data_dir, allow_download, progress, should_cancel):
+    options = dict(allow_download=allow_download, progress=progress, should_cancel=should_cancel)
+    train_set = load_mnist("train", data_dir, **options)
+    test_set = load_mnist("test", data_dir, **options)
+    return train_set, test_set, _describe("MNIST", mnist_folder(data_dir), train_set, test_set)
+
+
+def _sample_dataset():
+    train_set, test_set = load_sample("train"), load_sample("test")
+    return train_set, test_set, _describe("MNIST sample", "digitpad's assets", train_set, test_set)
+
+
+def _describe(what: str, where, train_set, test_set) -> str:
+    return f"{what} from {where}: {len(train_set[1]):,} training and {len(test_set[1]):,} test images"
+
+
+def _split_names(split: str) -> tuple[str, str]:
+    try:
+        return SPLIT_FILES[split]
+    except KeyError:
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}") from None
+
+
+def _load_pair(folder: Path, names: tuple[str, str]):
+    images_path, labels_path = folder / names[0], folder / names[1]
+    images = read_images(images_path)  # (N, 28, 28) uint8
+    labels = read_labels(labels_path)  # (N,) uint8
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_path} holds {len(images):,} images but {labels_path} holds {len(labels):,} labels; "
+            "the two files must come from the same MNIST split."
+        )
+    return images, labels

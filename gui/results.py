@@ -1,0 +1,189 @@
+"""After training: the confusion matrix and a gallery of the most confidently wrong test digits.
+
+ResultsView.show_results(images, labels, probs) does all the NumPy work (via core.metrics)
+and builds every thumbnail up front; painting only draws what is ready.
+Clicking a gallery thumbnail emits digitChosen(image) so the host can put it on the canvas.
+"""
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
+
+NUM_CLASSES = 10
+THUMB_SIZE = 56
+ACCURACY_COLUMN = NUM_CLASSES  # the column after the 10 predicted-digit columns
+CORRECT_RGB = (46, 160, 67)  # green for the diagonal
+WRONG_RGB = (214, 48, 49)  # red for confusions
+FAINT_TEXT = QColor("#a0a0a0")
+EMPTY_MESSAGE = "Train or evaluate a model to see how it does on the test digits."
+
+
+def digit_pixmap(image28, size=THUMB_SIZE):
+    """A (28, 28) image, ink high 0..255 like MNIST, as dark ink on white, size x size pixels."""
+    ink = np.clip(np.rint(np.asarray(image28, dtype=np.float64)), 0, 255).astype(np.uint8)  # (28, 28)
+    paper = np.ascontiguousarray(255 - ink)  # (28, 28) dark strokes on a white background
+    height, width = paper.shape
+    image = QImage(paper.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                          Qt.TransformationMode.FastTransformation))
+
+
+def cell_colour(count, row_total, on_diagonal):
+    """Background of one matrix cell: white blended towards green (diagonal) or red by row share.
+
+    The square root of the share makes a 1% confusion visible next to a 99% diagonal.
+    """
+    share = count / row_total if row_total else 0.0
+    strength = 0.85 * share ** 0.5
+    target = CORRECT_RGB if on_diagonal else WRONG_RGB
+    return QColor(*(round(255 + (channel - 255) * strength) for channel in target))
+
+
+class ResultsView(QWidget):
+    """Confusion matrix (rows = true digit, columns = predicted) and the worst mistakes."""
+
+    digitChosen = Signal(object)  # np.ndarray (28, 28): a copy of the chosen test image
+
+    def __init__(self, parent=None, gallery_size=24):
+        super().__init__(parent)
+        self.gallery_size = gallery_size
+        self._matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)  # (10, 10)
+        self._gallery_images = []  # (28, 28) arrays, in gallery order
+        self._gallery_indices = np.zeros(0, np.int64)  # (k,) positions in the shown test set
+
+        self.summary = QLabel(EMPTY_MESSAGE)
+        self.summary.setWordWrap(True)
+        self.table = self._build_table()
+        self.gallery = self._build_gallery()
+        self.gallery.itemClicked.connect(self._emit_chosen)
+
+        matrix_box = QGroupBox("Confusion matrix: rows are the true digit, columns what the model said")
+        QVBoxLayout(matrix_box).addWidget(self.table)
+        gallery_box = QGroupBox("Most confident mistakes (click one to put it on the canvas)")
+        QVBoxLayout(gallery_box).addWidget(self.gallery)
+        panes = QHBoxLayout()
+        panes.addWidget(matrix_box, 3)
+        panes.addWidget(gallery_box, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(panes)
+
+    # ---- public API -------------------------------------------------------------------------
+    def show_results(self, images, labels, probs):
+        """Show how a model did: images (N, 28, 28) 0..255, labels (N,) 0..9, probs (N, 10)."""
+        images, labels, probs = _checked(images, labels, probs)
+        predicted = probs.argmax(axis=1)  # (N,)
+        self._matrix = confusion_matrix(labels, predicted, NUM_CLASSES)  # (10, 10)
+        accuracy = per_class_accuracy(self._matrix)  # (10,) NaN for absent digits
+        self._gallery_indices = most_confident_mistakes(probs, labels, self.gallery_size)  # (k,)
+        self._fill_table(self._matrix, accuracy)
+        self._fill_gallery(images, labels, predicted, probs.max(axis=1))
+        self._fill_summary(self._matrix)
+
+    def clear(self):
+        """Back to the empty state shown before any results."""
+        self._matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+        self._gallery_images = []
+        self._gallery_indices = np.zeros(0, np.int64)
+        self.table.clearContents()
+        self.gallery.clear()
+        self.summary.setText(EMPTY_MESSAGE)
+
+    def matrix(self):
+        """The confusion matrix currently shown: int64 (10, 10), rows true, columns predicted."""
+        return self._matrix.copy()
+
+    def mistake_indices(self):
+        """Positions (in the last show_results arrays) of the gallery digits, in gallery order."""
+        return self._gallery_indices.copy()
+
+    # ---- building -----------------------------------------------------------------------------
+    def _build_table(self):
+        table = QTableWidget(NUM_CLASSES, NUM_CLASSES + 1)
+        table.setHorizontalHeaderLabels([f"said {d}" for d in range(NUM_CLASSES)] + ["correct"])
+        table.setVerticalHeaderLabels([f"true {d}" for d in range(NUM_CLASSES)])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _build_gallery(self):
+        gallery = QListWidget()
+        gallery.setViewMode(QListView.ViewMode.IconMode)
+        gallery.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        gallery.setMovement(QListView.Movement.Static)
+        gallery.setGridSize(QSize(THUMB_SIZE + 34, THUMB_SIZE + 40))
+        gallery.setWordWrap(True)
+        return gallery
+
+    def _fill_table(self, matrix, accuracy):
+        totals = matrix.sum(axis=1)  # (10,)
+        for true in range(NUM_CLASSES):
+            for said in range(NUM_CLASSES):
+                count = int(matrix[true, said])
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(QBrush(cell_colour(count, totals[true], true == said)))
+                item.setForeground(QBrush(QColor("black") if count else FAINT_TEXT))
+                share = count / totals[true] if totals[true] else 0.0
+                item.setToolTip(f"{count} of the {totals[true]} test digits that are {true} "
+                                f"were read as {said} ({share:.1%})")
+                self.table.setItem(true, said, item)
+            text = "–" if np.isnan(accuracy[true]) else f"{accuracy[true]:.1%}"
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            item.setToolTip(f"Share of the test digits that are {true} that the model got right")
+            self.table.setItem(true, ACCURACY_COLUMN, item)
+
+    def _fill_gallery(self, images, labels, predicted, confidence):
+        self.gallery.clear()
+        self._gallery_images = [images[i].copy() for i in self._gallery_indices]
+        for index in self._gallery_indices:
+            true, said = int(labels[index]), int(predicted[index])
+            item = QListWidgetItem(QIcon(digit_pixmap(images[index])),
+                                   f"{true} → {said}\n{confidence[index]:.0%}")
+            item.setToolTip(f"Test digit #{index}: it is a {true}, the model said {said} "
+                            f"with {confidence[index]:.1%} confidence. Click to put it on the canvas.")
+            self.gallery.addItem(item)
+        if not self._gallery_images:
+            placeholder = QListWidgetItem("No mistakes: every test digit was read correctly.")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.gallery.addItem(placeholder)
+
+    def _fill_summary(self, matrix):
+        total = int(matrix.sum())
+        correct = int(np.trace(matrix))
+        share = correct / total if total else 0.0
+        self.summary.setText(f"Test accuracy: {correct:,} of {total:,} digits read correctly ({share:.2%}).")
+
+    def _emit_chosen(self, item):
+        row = self.gallery.row(item)
+        if 0 <= row < len(self._gallery_images):
+            self.digitChosen.emit(self._gallery_images[row].copy())
+
+
+def _checked(images, labels, probs):
+    """The three arrays, with their shapes checked against each other."""
+    images, labels, probs = np.asarray(images), np.asarray(labels), np.asarray(probs)
+    n = len(labels)
+    if images.shape != (n, 28, 28) or labels.ndim != 1 or probs.shape != (n, NUM_CLASSES):
+        raise ValueError("show_results needs images (N, 28, 28), labels (N,) and probs (N, 10); "
+                         f"got {images.shape}, {labels.shape} and {probs.shape}")
+    return images, labels.astype(np.int64), probs

@@ -32,7 +32,7 @@ MAX_ITEMS = 300_000
 MAX_DEFLATE_RATIO = 1032
 GZIP_MAGIC = b"\x1f\x8b"
 READ_CHUNK = 1 << 20
-REFETCH_HINT = "Delete it and download MNIST again."
+REFETCH_HINT = "Delete it or replace it with a good copy (digitpad downloads missing files into its cache)."
 
 
 def read_images(path) -> np.ndarray:

@@ -121,3 +121,19 @@ def test_digit_pixmap_draws_dark_ink_on_white(qtbot):
     assert picture.width() == 56 and picture.height() == 56
     assert picture.pixelColor(0, 0).lightness() == 255  # background
     assert picture.pixelColor(28, 28).lightness() == 0  # the stroke
+
+
+def test_real_network_probabilities_fill_a_consistent_matrix(qtbot):
+    from core.network import CNN
+
+    model = CNN(seed=1)
+    images = np.random.default_rng(1).integers(0, 256, size=(40, 28, 28), dtype=np.uint8)
+    labels = np.arange(40) % 10
+    probs = model.predict_proba(images)  # (40, 10)
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_results(images, labels, probs)
+    counts = table_counts(view)
+    assert counts.sum() == 40
+    np.testing.assert_array_equal(counts.sum(axis=0), np.bincount(model.predict(images), minlength=10))
+    assert np.trace(counts) == np.count_nonzero(model.predict(images) == labels)

@@ -260,3 +260,16 @@ def test_unwritable_folder_raises_and_keeps_old_file(tmp_path, monkeypatch):
         data.add(digit_image(40), 4)
     assert data.path.read_bytes() == before
     assert data.labels.tolist() == [2]
+
+
+def test_score_with_the_real_network(tmp_path):
+    from core.network import CNN
+
+    model = CNN(seed=3)
+    data = PersonalDataset(tmp_path)
+    pictures = np.random.default_rng(3).uniform(0, 255, size=(6, 28, 28))
+    said = model.predict(np.rint(pictures).astype(np.uint8))  # (6,)
+    for picture, label in zip(pictures, [said[0], said[1], (said[2] + 1) % 10, said[3], 0, 0]):
+        data.add(picture, int(label))
+    expected = 3 + int(said[4] == 0) + int(said[5] == 0)
+    assert data.score(model) == (expected, 6)

@@ -1,0 +1,138 @@
+"""The training generator: learning, reproducibility, stopping, divergence; and the CLI."""
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.data import load_mnist, load_sample
+from core.errors import TrainingDiverged
+from core.network import CNN
+from core.train import TrainConfig, evaluate, train
+
+QUICK = TrainConfig(epochs=2, batch_size=32, learning_rate=0.05, momentum=0.9, train_size=2000, augment=False)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_sample("train"), load_sample("test")
+
+
+def params_of(model):
+    return {name: value.copy() for name, value in model.params.items()}
+
+
+def test_a_short_seeded_run_lowers_the_loss_and_beats_chance_by_far(sample):
+    train_set, test_set = sample
+    model = CNN(seed=0)
+    before_loss, _ = evaluate(model, *test_set)
+    progress = list(train(model, QUICK, train_set, test_set))
+    after_loss, accuracy = evaluate(model, *test_set)
+    assert after_loss < before_loss / 3
+    assert accuracy > 0.85  # 2,000 images, two epochs; measured 0.882 on the held-out sample
+    batches = [p for p in progress if p.kind == "batch"]
+    epochs = [p for p in progress if p.kind == "epoch"]
+    assert len(batches) == 126 and batches[-1].images_seen == 4000 and batches[-1].fraction == 1
+    assert len(epochs) == 2 and epochs[-1].test_accuracy == pytest.approx(accuracy)
+    assert batches[-1].images_per_s > 0 and batches[-1].eta_s == 0
+
+
+def test_training_is_reproducible_for_a_seed(sample):
+    config = TrainConfig(epochs=1, batch_size=16, train_size=300, augment=True, seed=3)
+    runs = []
+    for _ in range(2):
+        model = CNN(seed=1)
+        for _ in train(model, config, sample[0]):
+            pass
+        runs.append(params_of(model))
+    for name in runs[0]:
+        np.testing.assert_array_equal(runs[0][name], runs[1][name])
+
+
+def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
+    config = TrainConfig(epochs=1, batch_size=10, train_size=200, augment=False, seed=2)
+    stopped = CNN(seed=0)
+    count = 0
+    for p in train(stopped, config, sample[0], should_stop=lambda: count >= 5):
+        count += 1
+    assert count == 5
+    # Same seed, same data: a run of 5 steps ends on identical weights.
+    five = CNN(seed=0)
+    for i, _ in enumerate(train(five, config, sample[0])):
+        if i == 4:
+            break
+    for name in five.params:
+        np.testing.assert_array_equal(stopped.params[name], five.params[name])
+
+
+def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(sample):
+    model = CNN(seed=0)
+    config = TrainConfig(epochs=1, batch_size=32, learning_rate=1000, momentum=0.9, train_size=640, augment=False)
+    snapshots = []
+    with pytest.raises(TrainingDiverged, match="learning rate") as info:
+        for _ in train(model, config, sample[0]):
+            snapshots.append(params_of(model))
+    assert "restored" in str(info.value)
+    assert all(np.all(np.isfinite(v)) for v in model.params.values())
+    last_good = snapshots[-1] if snapshots else params_of(CNN(seed=0))
+    for name in last_good:
+        np.testing.assert_array_equal(model.params[name], last_good[name])
+
+
+def test_bad_settings_are_refused_with_the_setting_named():
+    with pytest.raises(ValueError, match="learning rate"):
+        next(train(CNN(), TrainConfig(learning_rate=-1), (np.zeros((1, 28, 28)), np.zeros(1))))
+    with pytest.raises(ValueError, match="batch size"):
+        TrainConfig(batch_size=0).validate()
+
+
+def test_full_mnist_one_epoch_reaches_a_stated_accuracy(mnist_dir):
+    train_set = load_mnist("train", mnist_dir)
+    test_set = load_mnist("test", mnist_dir)
+    model = CNN(seed=0)
+    config = TrainConfig(epochs=1, batch_size=64, learning_rate=0.05, train_size=20000, augment=False)
+    for _ in train(model, config, train_set):
+        pass
+    _, accuracy = evaluate(model, *test_set)
+    assert accuracy > 0.91  # measured 0.927 on the 10,000 test images
+
+
+def run_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "core.train", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_tutorial_run_prints_the_tutorial_lines(tmp_path):
+    result = run_cli("--tutorial", "--dataset", "sample", "--save", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    steps = re.findall(r"^\[Step (\d+)\] Past 100 steps: Average Loss (\d\.\d{3}) \| Accuracy: (\d+)%$",
+                       result.stdout, re.M)
+    assert len(steps) == 30 and steps[-1][0] == "1000"
+    assert result.stdout.count("--- Epoch") == 3
+    loss = float(re.search(r"^Test Loss: (\d+\.\d+)$", result.stdout, re.M).group(1))
+    accuracy = float(re.search(r"^Test Accuracy: (0\.\d{4})$", result.stdout, re.M).group(1))
+    assert accuracy > 0.75 and loss < 1.0
+    assert CNN.load(tmp_path / "m.npz").num_filters == 8
+
+
+def test_cli_reports_a_bad_model_file_in_one_line(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"this is not a model")
+    result = run_cli("--init", str(bad), "--dataset", "sample", "--save", str(tmp_path / "out.npz"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("digitpad-train: error:")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_cli_refuses_bad_settings(tmp_path):
+    result = run_cli("--lr", "0", "--save", str(tmp_path / "out.npz"))
+    assert result.returncode == 2 and "learning rate must be positive" in result.stderr
+
+
+def test_cli_divergence_exits_with_a_message_and_writes_nothing(tmp_path):
+    result = run_cli("--dataset", "sample", "--lr", "1000", "--epochs", "1", "--train-size", "640",
+                     "--no-augment", "--save", str(tmp_path / "out.npz"))
+    assert result.returncode == 1
+    assert "diverged" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.npz").exists()

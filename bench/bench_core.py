@@ -1,0 +1,131 @@
+"""Speed and memory of the core engine on full MNIST. Prints a table; asserts nothing.
+
+    python bench/bench_core.py [--data-dir ../shared/mnist] [--quick]
+
+Figures: training images/s at batch sizes 1, 32, 64 and 128 (one forward + backward +
+SGD step, augmentation off and, at batch 64, on), the same with BLAS allowed 2 threads,
+inference images/s, single-image predict latency, the per-sample reference's speed, and
+the peak resident memory of a real `digitpad-train` epoch on all 60,000 images.
+"""
+import argparse
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import reference  # noqa: E402
+from core.augment import augment  # noqa: E402
+from core.data import load_mnist  # noqa: E402
+from core.network import CNN  # noqa: E402
+from core.optim import SGD  # noqa: E402
+
+TARGETS = {"train64": 15_000, "latency_ms": 0.5, "peak_mb": 400}
+
+
+def train_rate(images, labels, batch_size, seconds, with_augment=False):
+    """Training images per second over about `seconds` of steps (after a warm-up)."""
+    model = CNN(seed=0)
+    optimizer = SGD(model.params, lr=0.001, momentum=0.9)  # small enough never to diverge
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(images))
+    step, done, started = 0, 0, None
+    while True:
+        batch = order[(step * batch_size) % (len(images) - batch_size):][:batch_size]
+        x = images[batch]
+        if with_augment:
+            x = augment(x, rng)
+        _, grads, _ = model.forward_backward(x, labels[batch])
+        optimizer.step(grads)
+        step += 1
+        if step == 20:  # warm-up done
+            started, done = time.perf_counter(), 0
+        elif started is not None:
+            done += batch_size
+            if time.perf_counter() - started > seconds:
+                return done / (time.perf_counter() - started)
+
+
+def inference_rate(images, seconds):
+    model = CNN(seed=0)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        model.predict_proba(images[:1000])
+        count += 1000
+    return count / (time.perf_counter() - started)
+
+
+def single_latency_ms(images, repeats=2000):
+    model = CNN(seed=0)
+    times = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        model.predict_proba(images[i])
+        times.append(time.perf_counter() - started)
+    return 1e3 * statistics.median(times), 1e3 * float(np.percentile(times, 99))
+
+
+def reference_rate(images, labels, count):
+    params = CNN(seed=0, dtype=np.float64).params
+    started = time.perf_counter()
+    for i in range(count):
+        reference.sample_loss_and_grads(params, images[i], int(labels[i]))
+    return count / (time.perf_counter() - started)
+
+
+def peak_training_memory_mb(data_dir):
+    """Peak RSS of a real one-epoch `digitpad-train` run on all 60,000 images, in a child process."""
+    out = Path("/tmp") / f"digitpad-bench-{time.time_ns()}.npz"
+    command = [sys.executable, "-m", "core.train", "--data-dir", str(data_dir), "--epochs", "1",
+               "--save", str(out)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    out.unlink(missing_ok=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: kB -> MB
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "mnist")
+    parser.add_argument("--quick", action="store_true", help="shorter timings (noisier)")
+    args = parser.parse_args()
+    seconds = 1.0 if args.quick else 3.0
+    images, labels = load_mnist("train", args.data_dir, allow_download=False)
+    blas = [(i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()]
+    print(f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS {blas}, "
+          f"{len(images):,} training images from {args.data_dir}")
+
+    rows = []
+    with threadpool_limits(limits=1, user_api="blas"):  # what core.train uses
+        for batch_size in (1, 32, 64, 128):
+            rows.append((f"train, batch {batch_size}", train_rate(images, labels, batch_size, seconds), "img/s"))
+        rows.append(("train, batch 64, with augmentation", train_rate(images, labels, 64, seconds, True), "img/s"))
+        rows.append(("inference, batches of 1,000", inference_rate(images, seconds), "img/s"))
+        median, p99 = single_latency_ms(images)
+        rows.append(("single-image predict, median", median, "ms"))
+        rows.append(("single-image predict, 99th percentile", p99, "ms"))
+    with threadpool_limits(limits=2, user_api="blas"):
+        rows.append(("train, batch 64, BLAS on 2 threads", train_rate(images, labels, 64, seconds), "img/s"))
+    ref = reference_rate(images, labels, 10 if args.quick else 30)
+    rows.append(("per-sample reference (loops), batch 1", ref, "img/s"))
+    fast64 = rows[2][1]
+    rows.append(("speed-up of batch 64 over the reference", fast64 / ref, "x"))
+    rows.append(("peak memory, `digitpad-train --epochs 1` on 60,000", peak_training_memory_mb(args.data_dir), "MB"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'value':>12}  unit")
+    for name, value, unit in rows:
+        print(f"{name:<{width}}  {value:>12,.3f}  {unit}" if value < 100 else f"{name:<{width}}  {value:>12,.0f}  {unit}")
+    print(f"\ntargets: train batch 64 >= {TARGETS['train64']:,} img/s, single predict <= {TARGETS['latency_ms']} ms, "
+          f"peak memory <= {TARGETS['peak_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()

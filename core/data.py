@@ -28,10 +28,17 @@ SOURCES = ("auto", "mnist", "sample")
 
 def mnist_folder(data_dir=None) -> Path:
     """The folder full MNIST is read from: data_dir, else $DIGITPAD_DATA_DIR, else the cache folder."""
+    return _locate(data_dir)[0]
+
+
+def _locate(data_dir) -> tuple[Path, str | None]:
+    """(folder, what chose it); None means the cache folder, the one place we download into."""
     if data_dir is not None:
-        return Path(data_dir)
+        return Path(data_dir), "the data_dir argument"
     from_env = os.environ.get("DIGITPAD_DATA_DIR")
-    return Path(from_env) if from_env else cache_dir()
+    if from_env:
+        return Path(from_env), "DIGITPAD_DATA_DIR"
+    return cache_dir(), None
 
 
 def mnist_available(data_dir=None) -> bool:
@@ -49,11 +56,9 @@ def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None,
     DownloadCancelled.
     """
     names = _split_names(split)
-    folder = mnist_folder(data_dir)
-    chosen = data_dir is not None or bool(os.environ.get("DIGITPAD_DATA_DIR"))
+    folder, origin = _locate(data_dir)
     missing = [name for name in names if not (folder / name).is_file()]
-    if missing and chosen:
-        origin = "the data_dir argument" if data_dir is not None else "DIGITPAD_DATA_DIR"
+    if missing and origin:
         raise DataError(
             f"{folder} (from {origin}) does not contain {', '.join(missing)}. "
             f"It should hold the four MNIST files: {', '.join(SHA256)}."

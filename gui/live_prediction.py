@@ -1,0 +1,76 @@
+"""From the drawing to the network's answer, throttled so the pen stays smooth.
+
+While the pen moves, `schedule()` coalesces requests into at most one prediction per
+interval (a single-shot QTimer); `update_now()` answers at once (pen lifted, weights changed).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from core.preprocess import prepare_canvas
+
+INTERVAL_MS = 40
+
+
+@dataclass(frozen=True)
+class Prediction:
+    image: np.ndarray           # (28, 28) float 0..255: what the network sees
+    probabilities: np.ndarray   # (10,)
+    feature_maps: np.ndarray    # (26, 26, F)
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
+    """canvas (H, W) ink-high -> Prediction, or None when nothing recognisable is drawn."""
+    image = prepare_canvas(canvas_array)                 # (28, 28) or None
+    if image is None:
+        return None
+    probabilities = model.predict_proba(image)[0]        # (10,)
+    return Prediction(image, probabilities, model.feature_maps(image))
+
+
+class LivePredictor(QObject):
+    """Reads `canvas.to_array()`, runs `model`, emits `updated(Prediction | None)`."""
+
+    updated = Signal(object)
+
+    def __init__(self, canvas, model, interval_ms: int = INTERVAL_MS, parent=None):
+        super().__init__(parent)
+        self._canvas = canvas
+        self._model = model
+        self._latest: Prediction | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.update_now)
+
+    def set_model(self, model) -> None:
+        self._model = model
+        self.update_now()
+
+    def latest(self) -> Prediction | None:
+        """The last answer; a pending throttled update is done first so it is current."""
+        if self._timer.isActive():
+            self.update_now()
+        return self._latest
+
+    def schedule(self) -> None:
+        """Predict soon; repeated calls before then share one prediction."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def stop(self) -> None:
+        """Drop a pending update (window closing)."""
+        self._timer.stop()
+
+    def update_now(self) -> None:
+        self._timer.stop()
+        if self._canvas.is_blank():
+            self._latest = None
+        else:
+            self._latest = predict_drawing(self._model, self._canvas.to_array())
+        self.updated.emit(self._latest)

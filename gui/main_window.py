@@ -1,0 +1,455 @@
+"""The main window: puts the widgets together and connects them to the model and the workers.
+
+Layout: left, the canvas with its pen controls and the prediction; right, the network's
+filters and feature maps above tabs for Training, Results and Teach.
+"""
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QScrollArea, QSlider, QSplitter, QTabWidget,
+    QToolButton, QVBoxLayout, QWidget,
+)
+
+from core.data import mnist_available
+from core.errors import ModelFileError
+from gui.canvas import PEN_WIDTH_RANGE, DrawingCanvas
+from gui.download_worker import DownloadController
+from gui.live_prediction import LivePredictor
+from gui.model_session import ModelSession, file_session, fresh_session, pretrained_session, startup_session
+from gui.network_view import FeatureMapView, FilterView, InputView
+from gui.prediction_view import PredictionView
+from gui.results import ResultsView
+from gui.settings import make_settings, read_int
+from gui.teach import DIGIT_KEYS, TeachPanel
+from gui.training_data import load_training_data
+from gui.training_panel import TrainingPanel
+from gui.training_worker import TrainingController
+
+MODEL_FILES = "digitpad models (*.npz);;All files (*)"
+JOIN_TIMEOUT_MS = 1000
+
+
+def _action(parent, text: str, shortcuts, tip: str, slot) -> QAction:
+    action = QAction(text, parent)
+    keys = [QKeySequence(s) for s in ([shortcuts] if isinstance(shortcuts, str) else shortcuts)]
+    action.setShortcuts(keys)
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    names = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+    action.setToolTip(f"{tip} ({names})" if names else tip)
+    action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    parent.addAction(action)            # shortcuts work even when no menu shows the action
+    return action
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+class MainWindow(QMainWindow):
+    """digitpad's window. `canvas` is the drawing widget; `prediction()` the current answer."""
+
+    def __init__(self):
+        super().__init__()
+        self.setWindowTitle("digitpad — handwritten digit recognition")
+        self.settings = make_settings()
+        self.session, startup_problem = startup_session()
+
+        self.training = TrainingController(self)
+        self.download = DownloadController(self)
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._lay_out()
+        self._connect()
+        self._restore_settings()
+
+        self.training_panel.set_mnist_available(mnist_available())
+        self._install_session(self.session)
+        self.canvas.setFocus()
+        if startup_problem:
+            self.statusBar().showMessage(startup_problem)
+
+    # ---- public API (tests, tools) ----------------------------------------------------------
+    def prediction(self):
+        """(digit, probabilities (10,)) for the drawing, or None when nothing is drawn."""
+        latest = self.predictor.latest()
+        return None if latest is None else (latest.digit, latest.probabilities.copy())
+
+    @property
+    def model(self):
+        return self.session.model
+
+    # ---- construction -----------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.canvas = DrawingCanvas()
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal)
+        self.pen_slider.setRange(*PEN_WIDTH_RANGE)
+        self.pen_slider.setValue(self.canvas.pen_width())
+        self.pen_slider.setToolTip("Pen width ([ thinner, ] thicker)")
+        self.pen_label = QLabel()
+        self.prediction_view = PredictionView()
+        self.input_view = InputView()
+        self.filter_view = FilterView()
+        self.feature_view = FeatureMapView()
+        self.training_panel = TrainingPanel()
+        self.results_view = ResultsView()              # filled after each training run
+        self.teach_panel = TeachPanel()                # the user's own handwriting set
+        self.tabs = QTabWidget()
+        # Scroll areas let every page shrink to fit a 1024x768 screen.
+        self.tabs.addTab(_scrolling(self.training_panel), "&Training")
+        self.tabs.addTab(_scrolling(self.results_view), "&Results")
+        self.tabs.addTab(_scrolling(self.teach_panel), "T&each it")
+        self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
+        self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
+        self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
+        self.predictor = LivePredictor(self.canvas, self.session.model, parent=self)
+        self.model_label = QLabel()
+        self.statusBar().addPermanentWidget(self.model_label)
+
+    def _build_actions(self) -> None:
+        c = self.canvas
+        self.undo_action = _action(self, "&Undo stroke", "Ctrl+Z", "Remove the last stroke", c.undo)
+        self.clear_action = _action(self, "&Clear", "Esc", "Clear the drawing (Esc, or Delete on the canvas)",
+                                    c.clear)
+        self.thinner_action = _action(self, "T&hinner pen", "[", "Make the pen thinner",
+                                      lambda: c.set_pen_width(c.pen_width() - 2))
+        self.thicker_action = _action(self, "T&hicker pen", "]", "Make the pen thicker",
+                                      lambda: c.set_pen_width(c.pen_width() + 2))
+        self.new_action = _action(self, "&New model", "Ctrl+N", "Start over with random weights",
+                                  self.new_model)
+        self.open_action = _action(self, "&Open model…", "Ctrl+O", "Load a model saved earlier",
+                                   self.choose_model_to_open)
+        self.save_action = _action(self, "&Save model as…", ["Ctrl+S", "Ctrl+Shift+S"],
+                                   "Save the current weights to a file", self.choose_file_to_save)
+        self.revert_action = _action(self, "&Revert to pretrained", "Ctrl+R",
+                                     "Go back to the model that ships with digitpad", self.revert_to_pretrained)
+        self.quit_action = _action(self, "&Quit", "Ctrl+Q", "Close digitpad", self.close)
+        self.help_action = _action(self, "&Keyboard shortcuts", "F1", "List the keyboard shortcuts",
+                                   self.show_shortcuts)
+        self.tab_actions = [
+            _action(self, f"Show {name}", f"Ctrl+{i + 1}", f"Show the {name} tab",
+                    lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+            for i, name in enumerate(("Training", "Results", "Teach it"))
+        ]
+        panel = self.training_panel
+        for action in (panel.train_action, panel.pause_action, panel.stop_action, panel.download_action,
+                       panel.cancel_download_action):
+            self.addAction(action)
+        # Delete clears only while the canvas side has focus, so lists elsewhere keep their Delete key.
+        self._delete_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.canvas, c.clear,
+                                          context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&Model")
+        for action in (self.new_action, self.open_action, self.save_action, self.revert_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = menus.addMenu("&Drawing")
+        for action in (self.undo_action, self.clear_action, self.thinner_action, self.thicker_action):
+            edit_menu.addAction(action)
+        panel = self.training_panel
+        train_menu = menus.addMenu("&Training")
+        for action in (panel.train_action, panel.pause_action, panel.stop_action):
+            train_menu.addAction(action)
+        train_menu.addSeparator()
+        train_menu.addAction(panel.download_action)
+        train_menu.addAction(panel.cancel_download_action)
+        view_menu = menus.addMenu("&View")
+        for action in self.tab_actions:
+            view_menu.addAction(action)
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.help_action)
+        for menu in (file_menu, edit_menu, train_menu, view_menu, help_menu):
+            menu.setToolTipsVisible(True)
+
+    def _lay_out(self) -> None:
+        pen_row = QHBoxLayout()
+        pen_row.addWidget(QLabel("Pen"))
+        pen_row.addWidget(self.pen_slider, 1)
+        pen_row.addWidget(self.pen_label)
+        for action in (self.undo_action, self.clear_action):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            pen_row.addWidget(button)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.prediction_view, 1)
+        answer_row.addWidget(self.input_view)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.canvas, 1)
+        left_layout.addLayout(pen_row)
+        left_layout.addLayout(answer_row)
+        self.prediction_view.setMaximumHeight(210)
+        self.input_view.setMaximumHeight(210)
+        self.input_view.setFixedWidth(150)
+
+        network = QWidget()
+        network_layout = QVBoxLayout(network)
+        network_layout.setContentsMargins(0, 0, 0, 0)
+        network_layout.addWidget(self.filter_view, 1)
+        network_layout.addWidget(self.feature_view, 1)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(network)
+        self.right_splitter.addWidget(self.tabs)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.addWidget(left)
+        self.main_splitter.addWidget(self.right_splitter)
+        self.main_splitter.setStretchFactor(0, 5)
+        self.main_splitter.setStretchFactor(1, 6)
+        self.setCentralWidget(self.main_splitter)
+
+    def _connect(self) -> None:
+        self.canvas.changed.connect(self.predictor.schedule)
+        self.canvas.edited.connect(self._drawing_edited)
+        self.canvas.penWidthChanged.connect(self._pen_width_changed)
+        self.pen_slider.valueChanged.connect(self.canvas.set_pen_width)
+        self.predictor.updated.connect(self._show_prediction)
+        self.results_view.digitChosen.connect(self._put_on_canvas)
+        self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
+
+        panel = self.training_panel
+        panel.train_action.triggered.connect(self.start_training)
+        panel.pause_action.triggered.connect(self.training.toggle_pause)
+        panel.stop_action.triggered.connect(self.training.stop)
+        panel.download_action.triggered.connect(self.start_download)
+        panel.cancel_download_action.triggered.connect(self.download.cancel)
+        self.training.stateChanged.connect(self._training_state_changed)
+        self.training.progressed.connect(panel.show_progress)
+        self.training.paramsUpdated.connect(self._training_params)
+        self.training.tested.connect(self._show_test_results)
+        self.training.failed.connect(self._training_failed)
+        self.training.finished.connect(self._training_finished)
+        self.download.busyChanged.connect(panel.set_downloading)
+        self.download.progressed.connect(panel.show_download_progress)
+        self.download.finished.connect(self._download_finished)
+
+    # ---- drawing and prediction -------------------------------------------------------------
+    def _drawing_edited(self) -> None:
+        self.predictor.update_now()
+        latest = self.predictor.latest()
+        if latest is None:
+            self.teach_panel.set_current_image(None)
+        else:
+            confidence = float(latest.probabilities[latest.digit])
+            self.teach_panel.set_current_image(latest.image, latest.digit, confidence)
+
+    def _show_prediction(self, prediction) -> None:
+        if prediction is None:
+            self.prediction_view.set_probabilities(None)
+            self.input_view.set_image(None)
+            self.feature_view.set_feature_maps(None)
+        else:
+            self.prediction_view.set_probabilities(prediction.probabilities)
+            self.input_view.set_image(prediction.image)
+            self.feature_view.set_feature_maps(prediction.feature_maps)
+
+    def _pen_width_changed(self, width: int) -> None:
+        self.pen_slider.setValue(width)
+        self.pen_label.setText(f"{width:>2}")
+
+    def _put_on_canvas(self, image) -> None:
+        self.canvas.set_image(image)
+        self.canvas.setFocus()
+
+    def keyPressEvent(self, event):
+        """Digit keys not used by a focused widget teach the drawing as that digit."""
+        digit = DIGIT_KEYS.get(event.key())
+        if digit is not None and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            if self.teach_panel.add_current(digit):
+                self.tabs.setCurrentIndex(2)
+                return
+        super().keyPressEvent(event)
+
+    # ---- models -----------------------------------------------------------------------------
+    def _install_session(self, session: ModelSession) -> None:
+        self.session = session
+        self.predictor.set_model(session.model)
+        self.filter_view.set_filters(session.model.params["conv.filters"])
+        self.results_view.clear()
+        self.teach_panel.update_score(session.model)
+        self._show_model_label()
+
+    def _show_model_label(self) -> None:
+        star = " (trained, not saved)" if self.session.unsaved else ""
+        self.model_label.setText(f"Model: {self.session.description}{star}")
+
+    def _discard_unsaved_ok(self, what: str) -> bool:
+        if not self.session.unsaved:
+            return True
+        answer = QMessageBox.question(
+            self, "Discard the trained weights?",
+            f"The current model was trained and not saved. {what} anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def new_model(self) -> None:
+        if self._discard_unsaved_ok("Start a new model"):
+            self._install_session(fresh_session())
+            self.statusBar().showMessage("New model with random weights: train it to make it useful.", 5000)
+
+    def revert_to_pretrained(self) -> None:
+        if not self._discard_unsaved_ok("Go back to the pretrained model"):
+            return
+        try:
+            self._install_session(pretrained_session())
+        except ModelFileError as error:
+            self._show_error("Cannot load the pretrained model", f"{error}\n\nThe current model is kept.")
+
+    def choose_model_to_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._model_folder(), MODEL_FILES)
+        if path and self._discard_unsaved_ok("Open another model"):
+            self.open_model(path)
+
+    def open_model(self, path) -> bool:
+        """Load a model file; on failure show why and keep the current model."""
+        try:
+            session = file_session(path)
+        except ModelFileError as error:
+            self._show_error("Cannot open the model", f"{error}\n\nThe current model is kept.")
+            return False
+        self._install_session(session)
+        self.settings.setValue("model/folder", str(path))
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def choose_file_to_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model as", self._model_folder(), MODEL_FILES)
+        if path:
+            self.save_model(path if path.endswith(".npz") else path + ".npz")
+
+    def save_model(self, path) -> bool:
+        try:
+            self.model.save(path)
+        except ModelFileError as error:
+            self._show_error("Cannot save the model", str(error))
+            return False
+        self.session = replace(self.session, description=Path(path).name, unsaved=False)
+        self.settings.setValue("model/folder", str(path))
+        self._show_model_label()
+        self.statusBar().showMessage(f"Saved the model to {path}", 5000)
+        return True
+
+    def _model_folder(self) -> str:
+        value = self.settings.value("model/folder", "")
+        return value if isinstance(value, str) else ""
+
+    def _show_error(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(message.split("\n")[0], 10000)
+        QMessageBox.warning(self, title, message)
+
+    def show_shortcuts(self) -> None:
+        lines = [f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText):<14}{a.statusTip()}"
+                 for a in self.actions() if not a.shortcut().isEmpty()]
+        lines.append(f"{'Delete':<14}Clear the drawing (canvas focused)")
+        lines.append(f"{'0 … 9':<14}Teach: store the drawing as that digit")
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+
+    # ---- training ---------------------------------------------------------------------------
+    def start_training(self) -> None:
+        panel = self.training_panel
+        config = panel.config()
+        personal = None
+        if self.teach_panel.mix_into_training:
+            dataset = self.teach_panel.dataset
+            personal = (dataset.images.copy(), dataset.labels.copy())
+        source = panel.source()
+
+        def load_data():                       # runs in the training thread
+            return load_training_data(source, config.train_size, personal)
+
+        panel.start_run()
+        self.results_view.clear()
+        self.training.start(self.model.copy(), replace(config, train_size=None), load_data)
+
+    def _training_state_changed(self, state: str) -> None:
+        self.training_panel.set_training_state(state)
+        idle = state == "idle"
+        for action in (self.new_action, self.open_action, self.revert_action):
+            action.setEnabled(idle)
+
+    def _training_params(self, params) -> None:
+        self.model.set_params(params)
+        self.session.unsaved = True
+        self.filter_view.set_filters(self.model.params["conv.filters"])
+        self.predictor.update_now()
+        self._show_model_label()
+
+    def _show_test_results(self, results) -> None:
+        self.results_view.show_results(results.images, results.labels, results.probabilities)
+
+    def _training_failed(self, message: str) -> None:
+        self.training_panel.show_outcome("Training failed: see the message.")
+        self._show_error("Training stopped", message)
+
+    def _training_finished(self, outcome: str) -> None:
+        self.teach_panel.update_score(self.model)
+        if outcome == "finished":
+            self.training_panel.show_outcome("Training finished. Save the model to keep it (Ctrl+S).")
+        elif outcome == "stopped":
+            self.training_panel.show_outcome("Training stopped; the weights learnt so far are kept.")
+
+    # ---- downloading ------------------------------------------------------------------------
+    def start_download(self) -> None:
+        self.download.start()
+
+    def _download_finished(self, outcome: str, message: str) -> None:
+        available = mnist_available()
+        self.training_panel.set_mnist_available(available)
+        self.training_panel.show_download_message(message)
+        if outcome == "failed":
+            self._show_error("Download failed", message)
+        elif available:
+            self.training_panel.source_combo.setCurrentIndex(1)
+
+    # ---- settings and closing ---------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 860)
+            self.main_splitter.setSizes([520, 760])
+            self.right_splitter.setSizes([300, 560])
+        for key, splitter in (("window/main_splitter", self.main_splitter),
+                              ("window/right_splitter", self.right_splitter)):
+            state = s.value(key)
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+        self.canvas.set_pen_width(read_int(s, "canvas/pen_width", self.canvas.pen_width()))
+        self._pen_width_changed(self.canvas.pen_width())
+        self.training_panel.load_settings(s)
+        self.teach_panel.mix_into_training = bool(read_int(s, "teach/mix_into_training", 0))
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/main_splitter", self.main_splitter.saveState())
+        s.setValue("window/right_splitter", self.right_splitter.saveState())
+        s.setValue("canvas/pen_width", self.canvas.pen_width())
+        s.setValue("teach/mix_into_training", int(self.teach_panel.mix_into_training))
+        self.training_panel.save_settings(s)
+        s.sync()
+
+    def closeEvent(self, event):
+        self.save_settings()
+        self.predictor.stop()
+        training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
+        download_stopped = self.download.shutdown(JOIN_TIMEOUT_MS)
+        if not (training_stopped and download_stopped):   # a download blocked on the network: wait for its timeout rather than crash
+            self.statusBar().showMessage("Waiting for the download to give up…")
+            self.training.shutdown(15000)
+            self.download.shutdown(15000)
+        super().closeEvent(event)

@@ -136,3 +136,25 @@ def test_cli_divergence_exits_with_a_message_and_writes_nothing(tmp_path):
     assert result.returncode == 1
     assert "diverged" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out.npz").exists()
+
+
+def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
+    import signal
+    import time
+
+    save = tmp_path / "model.npz"
+    save.write_bytes(b"the user's earlier model")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.train", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while "Training" not in (line := process.stderr.readline()) and time.monotonic() < deadline:
+        pass  # wait until the progress bar has started
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "Interrupted" in err
+    assert save.read_bytes() == b"the user's earlier model"
+    assert CNN.load(tmp_path / "model-interrupted.npz").num_filters == 8
+    assert re.search(r"^Test Accuracy: 0\.\d{4}$", out, re.M)

@@ -1,0 +1,49 @@
+"""Drawing with synthetic mouse events, for tests, the screenshot tool and the latency benchmark.
+
+The events go through Qt's normal input path (QTest), so the canvas sees exactly what a mouse gives.
+"""
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+# A handwritten-looking "3" in unit coordinates: two bows, drawn as one stroke.
+DIGIT_THREE = [(0.30, 0.24), (0.40, 0.17), (0.53, 0.15), (0.65, 0.20), (0.69, 0.30), (0.62, 0.41),
+               (0.49, 0.47), (0.62, 0.52), (0.70, 0.63), (0.67, 0.75), (0.55, 0.83), (0.41, 0.84),
+               (0.29, 0.77)]
+
+
+def widget_point(canvas, x: float, y: float) -> QPoint:
+    """Unit-square point (0..1 across the paper) -> canvas widget pixel."""
+    paper = canvas.paper_rect()
+    return QPoint(round(paper.x() + x * paper.width()), round(paper.y() + y * paper.height()))
+
+
+def interpolate(points, steps_per_segment: int):
+    """Points along the polyline, `steps_per_segment` per segment, like a mouse reports them."""
+    path = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        path += [(x0 + (x1 - x0) * t / steps_per_segment, y0 + (y1 - y0) * t / steps_per_segment)
+                 for t in range(1, steps_per_segment + 1)]
+    return path
+
+
+def press(canvas, x: float, y: float) -> None:
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     widget_point(canvas, x, y))
+
+
+def move(canvas, x: float, y: float) -> None:
+    QTest.mouseMove(canvas, widget_point(canvas, x, y))
+
+
+def release(canvas, x: float, y: float) -> None:
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       widget_point(canvas, x, y))
+
+
+def drag_stroke(canvas, points, steps_per_segment: int = 4) -> None:
+    """Press at the first point, move through the others, release at the last."""
+    path = interpolate(points, steps_per_segment)
+    press(canvas, *path[0])
+    for x, y in path[1:]:
+        move(canvas, x, y)
+    release(canvas, *path[-1])

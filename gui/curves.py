@@ -6,7 +6,7 @@ TRAIN_PEN = pg.mkPen("#3b6fb6", width=2)
 TEST_BRUSH = pg.mkBrush("#d9544d")
 
 
-def _make_plot(title: str, y_label: str) -> pg.PlotWidget:
+def _make_plot(title: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
     plot = pg.PlotWidget(background=None)
     plot.setTitle(title)
     plot.setLabel("bottom", "epoch")
@@ -14,7 +14,7 @@ def _make_plot(title: str, y_label: str) -> pg.PlotWidget:
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
     plot.setMinimumSize(200, 140)
-    plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+    plot.addLegend(offset=legend_offset, labelTextSize="8pt")
     return plot
 
 
@@ -23,8 +23,8 @@ class TrainingCurves(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.loss_plot = _make_plot("Loss", "cross-entropy")
-        self.accuracy_plot = _make_plot("Accuracy", "%")
+        self.loss_plot = _make_plot("Loss", "cross-entropy", (-8, 8))          # loss falls: legend top right
+        self.accuracy_plot = _make_plot("Accuracy", "%", (-8, -8))             # accuracy rises: bottom right
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
         self._train_loss = self.loss_plot.plot([], [], pen=TRAIN_PEN, name="training")
         self._test_loss = self.loss_plot.plot([], [], pen=None, symbol="o", symbolSize=7,

@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
     # ---- models -----------------------------------------------------------------------------
     def _install_session(self, session: ModelSession) -> None:
         self.session = session
+        self.statusBar().clearMessage()
         self.predictor.set_model(session.model)
         self.filter_view.set_filters(session.model.params["conv.filters"])
         self.results_view.clear()
@@ -370,6 +371,7 @@ class MainWindow(QMainWindow):
             return load_training_data(source, config.train_size, personal)
 
         panel.start_run()
+        self.statusBar().clearMessage()
         self.results_view.clear()
         self.training.start(self.model.copy(), replace(config, train_size=None), load_data)
 

@@ -18,11 +18,16 @@ def widget_point(canvas, x: float, y: float) -> QPoint:
 
 
 def interpolate(points, steps_per_segment: int):
-    """Points along the polyline, `steps_per_segment` per segment, like a mouse reports them."""
-    path = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        path += [(x0 + (x1 - x0) * t / steps_per_segment, y0 + (y1 - y0) * t / steps_per_segment)
-                 for t in range(1, steps_per_segment + 1)]
+    """A smooth path through the points (Catmull-Rom), `steps_per_segment` per segment, as a hand
+    moving a mouse would report it."""
+    padded = [points[0], *points, points[-1]]
+    path = [tuple(points[0])]
+    for p0, p1, p2, p3 in zip(padded, padded[1:], padded[2:], padded[3:]):
+        for step in range(1, steps_per_segment + 1):
+            t = step / steps_per_segment
+            path.append(tuple(
+                0.5 * (2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t ** 2 + (3 * b - a - 3 * c + d) * t ** 3)
+                for a, b, c, d in zip(p0, p1, p2, p3)))
     return path
 
 

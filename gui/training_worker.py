@@ -18,7 +18,7 @@ from core.train import TrainConfig, train
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_S = 0.05    # at most ~20 progress updates a second reach the GUI
+PROGRESS_INTERVAL_S = 0.1     # at most ~10 progress updates a second reach the GUI
 SNAPSHOT_INTERVAL_S = 0.15    # and ~7 weight snapshots a second
 TEST_CHUNK = 1000             # test images scored per step of the final evaluation
 

@@ -1,0 +1,174 @@
+"""How responsive the GUI stays: event-loop lateness during training, stroke-end-to-prediction time.
+
+    QT_QPA_PLATFORM=offscreen python bench/gui_latency.py [--seconds 6]      (make bench-gui)
+
+1. Event-loop lateness: a QTimer asks to fire every 5 ms while a "3" is drawn over and over
+   (one synthetic mouse move per 8 ms, delivered through the event loop like a real hand's),
+   first idle, then while the app trains on the bundled MNIST sample with the GUI's default
+   settings, so live predictions, weight snapshots, filter views and curves all load the GUI
+   thread. Lateness = time between firings - 5 ms. Target: worst <= 50 ms.
+2. Stroke end -> prediction: from the mouse release that ends a stroke to the prediction
+   signal with the new answer, idle and while training. Target: <= 20 ms.
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TICK_MS = 5
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="how long to measure during training")
+    return parser.parse_args(argv)
+
+
+def run_for(ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+class LatenessProbe:
+    """A precise 5 ms QTimer that records how late each firing comes."""
+
+    def __init__(self):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.lateness_ms: list[float] = []
+        self._last = None
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.lateness_ms.append(max(0.0, (now - self._last) * 1000 - TICK_MS))
+        self._last = now
+
+
+class StrokePlayer:
+    """Draws a "3" the way a hand does: one mouse move per 8 ms timer tick, through the event loop.
+
+    Timing each stroke from the mouse release to the prediction signal that follows it.
+    """
+
+    MOVE_MS = 8
+
+    def __init__(self, window):
+        from PySide6.QtCore import QTimer
+
+        from gui.simulate import DIGIT_THREE, interpolate
+
+        self.window = window
+        self.path = interpolate(DIGIT_THREE, 4)
+        self.release_to_prediction_ms: list[float] = []
+        self._index = 0
+        self._released_at = None
+        self._timer = QTimer()
+        self._timer.setInterval(self.MOVE_MS)
+        self._timer.timeout.connect(self._next_event)
+        window.predictor.updated.connect(self._prediction_arrived)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _next_event(self) -> None:
+        from gui.simulate import move, press, release
+
+        canvas = self.window.canvas
+        if self._index == 0:
+            canvas.clear()
+            press(canvas, *self.path[0])
+        elif self._index < len(self.path) - 1:
+            move(canvas, *self.path[self._index])
+        else:
+            self._released_at = time.perf_counter()
+            release(canvas, *self.path[-1])
+            self._index = -1
+        self._index += 1
+
+    def _prediction_arrived(self, prediction) -> None:
+        if self._released_at is not None and prediction is not None:
+            self.release_to_prediction_ms.append((time.perf_counter() - self._released_at) * 1000)
+            self._released_at = None
+
+
+def measure(window, seconds: float):
+    """(event-loop lateness samples, release-to-prediction samples) over `seconds` of drawing."""
+    probe, player = LatenessProbe(), StrokePlayer(window)
+    probe.start()
+    player.start()
+    run_for(round(seconds * 1000))
+    player.stop()
+    probe.stop()
+    return probe.lateness_ms, player.release_to_prediction_ms
+
+
+def describe(name: str, values_ms: list[float], target_ms: float) -> None:
+    ordered = sorted(values_ms)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    verdict = "OK" if ordered[-1] <= target_ms else "OVER TARGET"
+    print(f"{name:<44} n={len(ordered):5d}  median {statistics.median(ordered):6.2f} ms  "
+          f"p99 {p99:6.2f} ms  worst {ordered[-1]:6.2f} ms  (target <= {target_ms:g} ms: {verdict})")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    private = Path(tempfile.mkdtemp(prefix="digitpad-bench-"))
+    os.environ["DIGITPAD_SETTINGS_DIR"] = str(private / "settings")
+    os.environ["DIGITPAD_USER_DIR"] = str(private / "user")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from gui.app import make_app
+    app = make_app([sys.argv[0]])
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1280, 860)
+    window.show()
+    run_for(200)
+
+    idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
+
+    progress = []
+    window.training.progressed.connect(progress.append)
+    window.training_panel.epochs_spin.setValue(50)            # far longer than the measurement
+    window.training_panel.train_action.trigger()
+    while not progress:
+        run_for(10)
+    busy_lateness, busy_strokes = measure(window, args.seconds)
+    images_per_s = progress[-1].images_per_s
+    window.close()
+
+    print(f"GUI latency ({args.seconds:g} s of training on the MNIST sample, "
+          f"{images_per_s:,.0f} images/s, {len(progress)} progress updates shown)")
+    describe("event-loop lateness, drawing, idle", idle_lateness, 50)
+    describe("event-loop lateness, drawing while training", busy_lateness, 50)
+    describe("stroke end -> prediction, idle", idle_strokes, 20)
+    describe("stroke end -> prediction, while training", busy_strokes, 20)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

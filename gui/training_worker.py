@@ -51,6 +51,7 @@ class TrainingThread(QThread):
         self._stop = threading.Event()
         self._running = threading.Event()      # cleared while paused
         self._running.set()
+        self._started_training = False
 
     # called from the GUI thread
     def request_stop(self) -> None:
@@ -79,11 +80,13 @@ class TrainingThread(QThread):
             self._fail(f"Training stopped because of an unexpected error: {error!r}")
 
     def _fail(self, message: str) -> None:
-        self.snapshot.emit(self._model.get_params())   # the weights core kept (restored on divergence)
+        if self._started_training:                      # the weights core kept (restored on divergence)
+            self.snapshot.emit(self._model.get_params())
         self.failed.emit(message)
         self.outcome.emit("failed")
 
     def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
+        self._started_training = True
         last_progress = last_snapshot = 0.0
         pending = None
         for progress in train(self._model, self._config, train_set, test_set, self._stop.is_set):

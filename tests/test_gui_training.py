@@ -100,11 +100,13 @@ def test_loading_errors_reach_the_user(qtbot, controller):
 
     def broken():
         raise DataError("The MNIST files are damaged.")
-    failures = []
+    failures, snapshots = [], []
     controller.failed.connect(failures.append)
+    controller.paramsUpdated.connect(snapshots.append)
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         controller.start(CNN(seed=0), TrainConfig(epochs=1), broken)
     assert finished.args == ["failed"] and failures == ["The MNIST files are damaged."]
+    assert snapshots == []                           # nothing was trained: the model is untouched
 
 
 # ---- through the main window -------------------------------------------------------------------

@@ -164,7 +164,7 @@ def report(model_path, data_dir, count, seed):
     print(f"clean MNIST test accuracy: {clean_all:6.2f}%  (all {len(images)}), "
           f"{clean_chosen:6.2f}% (the {count} chosen)")
     print(f"drawn, prepare_canvas:     {100 * correct.mean():6.2f}%  "
-          f"({int((predicted == -1).sum())} canvases taken as blank)")
+          f"({int((predicted == -1).sum())} of {count} taken as blank)")
     print(f"drawn, naive shrink:       {100 * naive_correct.mean():6.2f}%")
     print()
     print(f"{'condition':<10}{'value':<13}{'count':>6}{'prepared':>10}{'naive':>8}")

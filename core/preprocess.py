@@ -15,7 +15,7 @@ so prepare_canvas reproduces that layout:
    averaging, so a hard pen stroke gets grey, antialiased edges as in MNIST); upscaling a tiny
    drawing interpolates linearly;
 6. widen thin strokes. A fine pen on a big drawing would average down to a faint hairline,
-   unlike any MNIST stroke (MNIST's are 1.7 to 3.8 px wide, median 2.5). When the mean stroke
+   unlike any MNIST stroke (MNIST's are 1.7 to 3.8 px wide, 5th to 95th percentile). When the mean stroke
    width, estimated as (8/pi) * ink / total variation of the crop, is below MIN_STROKE output
    pixels, each output pixel's footprint grows by MIN_STROKE - 1 pixels (a box blur folded into
    the same resampling) and the ink is multiplied by MIN_STROKE / width: the strokes come out
@@ -25,7 +25,9 @@ The centring shift is sub-pixel, not MNIST's whole-pixel one: it costs nothing h
 part of the same resampling step (no second interpolation, no extra blur), and it lands every
 drawing on the middle of the range MNIST's own digits spread over.
 
-The result is float32, 0..255. Pure NumPy; a 280x280 canvas takes well under 2 ms
+The result is float32, 0..255. NumPy only (threadpoolctl keeps BLAS on one thread for the
+small matrix products, where waking more threads costs more than the work); a 280x280 canvas
+takes well under 2 ms
 (bench/drawn_digits.py prints the figure). Huge canvases are read in bands of rows, so the
 memory used stays small whatever the canvas size.
 """

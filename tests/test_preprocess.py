@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.drawn import Drawing, draw
+from core.drawn import Drawing, draw, thin
 from core.preprocess import BOX, CENTRE, INK_THRESHOLD, MIN_STROKE, prepare_canvas
 
 # Centre-of-mass tolerance: sub-pixel resampling puts it on CENTRE exactly in the continuous
@@ -243,3 +243,37 @@ def _synthetic_digit():
 
 def _correlation(a, b):
     return np.corrcoef(np.ravel(a), np.ravel(b).astype(float))[0, 1]
+
+
+# ----- the drawn-digit renderer (core.drawn) these tests and bench/drawn_digits.py draw with -----
+
+def test_renderer_draws_at_the_asked_size_and_place():
+    drawing = Drawing(canvas=280, size=150, centre=(90, 170), pen=12)
+    canvas = draw(_synthetic_digit(), drawing)
+    assert canvas.shape == (280, 280) and canvas.dtype == np.uint8
+    rows = np.flatnonzero(canvas.any(axis=1))
+    cols = np.flatnonzero(canvas.any(axis=0))
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == pytest.approx(150, abs=3)
+    assert (rows[0] + rows[-1]) / 2 == pytest.approx(90, abs=2)
+    assert (cols[0] + cols[-1]) / 2 == pytest.approx(170, abs=2)
+
+
+def test_renderer_pen_width_and_ink_type():
+    def ink(pen, antialiased=False):
+        return draw(_synthetic_digit(), Drawing(canvas=280, size=200, centre=(140, 140), pen=pen,
+                                                antialiased=antialiased))
+
+    thin, thick = ink(4), ink(16)
+    assert 3 < thick.sum() / thin.sum() < 5  # ink grows with the pen's diameter
+    assert set(np.unique(thin)) == {0, 255}  # hard ink
+    soft = ink(4, antialiased=True)
+    assert ((soft > 0) & (soft < 255)).sum() > 100  # antialiased edges
+
+
+def test_thinning_leaves_a_one_pixel_line():
+    bar = np.zeros((30, 60), bool)
+    bar[10:20, 5:55] = True
+    skeleton = thin(bar)
+    assert skeleton.sum() >= 35  # still spans most of the bar
+    assert skeleton.sum(axis=0).max() == 1  # one pixel thick
+    assert not (skeleton & ~bar).any()

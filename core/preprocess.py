@@ -8,7 +8,7 @@ so prepare_canvas reproduces that layout:
 
 1. scale the canvas to 0..1 (uint8 and other integers by 255, floats taken as 0..1);
 2. treat values below INK_THRESHOLD as background (faint noise, e.g. a scanner's grey);
-3. return None for a blank canvas or one holding only specks (see _only_specks);
+3. return None for a blank canvas, one holding only specks (see _only_specks) or a lone dot;
 4. find the ink's bounding box, ignoring stray specks at its edges (see _drop_stray_clusters);
 5. resample the box with one linear map that scales its longer side to 20 px and puts its
    centre of mass on (14, 14). Downscaling averages over each output pixel's footprint (area
@@ -44,6 +44,8 @@ MIN_EXTENT_FRACTION = 0.04  # share of the canvas's longer side: shorter ink clu
 #                             narrower gaps between inked rows (or columns) are bridged
 MIN_INK_FRACTION = 0.0001  # less ink than this share of the canvas area (in full-ink pixels): nothing drawn
 STRAY_INK_FRACTION = 0.02  # a separate cluster at the edge of the ink with less than this share of it is stray
+DOT_RATIO = 2.5  # ink spanning less than this many stroke widths ...
+DOT_FRACTION = 0.25  # ... and less than this share of the canvas side is a lone dot, not a digit
 STROKE_FACTOR = 8 / np.pi  # mean stroke width = this * ink / total variation (see _crop_measures)
 MIN_STROKE = 2.0  # output pixels; thinner pen strokes are widened to this (MNIST: median 2.5, 25% below 2.1)
 MAX_GAIN = 20.0  # most a thin stroke's ink is multiplied by when widening it
@@ -58,10 +60,26 @@ def prepare_canvas(canvas):
     of inked columns (see _clusters) is shorter than MIN_EXTENT_FRACTION (4%) of the canvas's
     longer side (11 px on a 280x280 canvas), or the ink adds up to less than MIN_INK_FRACTION
     (0.01%) of the canvas area (8 full-ink pixels on a 280x280 canvas; a "1" drawn 84 px tall
-    with a 1.5 px pen on a 560x560 canvas has 113).
+    with a 1.5 px pen on a 560x560 canvas has 113). A lone dot (a click without a stroke) gives
+    None too: ink spanning less than DOT_RATIO (2.5) times its stroke width and less than
+    DOT_FRACTION (25%) of the canvas side (a round dot spans 2 stroke widths by this measure, a
+    short bar 20 px wide and 80 px long spans 4).
     Raises ValueError for an array that is not 2-D, is empty, or holds NaN or infinity.
     """
     canvas, full_scale = _validated(canvas)
+    box = _ink_box(canvas, full_scale)  # (r0, r1, c0, c1) or None
+    if box is None:
+        return None
+    crop_rows, crop_cols, variation = _crop_measures(canvas, full_scale, *box)  # (h,), (w,), float
+    stroke = STROKE_FACTOR * crop_rows.sum() / max(variation, 1e-9)  # mean stroke width, canvas px
+    extent = max(box[1] - box[0], box[3] - box[2])
+    if extent < DOT_RATIO * stroke and extent < DOT_FRACTION * max(canvas.shape):
+        return None  # a lone dot: a click without a stroke
+    return _lay_out(canvas, full_scale, box, crop_rows, crop_cols, stroke)
+
+
+def _ink_box(canvas, full_scale):
+    """(r0, r1, c0, c1) around the ink, stray specks left out; None when blank or only specks."""
     row_ink, col_ink = _ink_profiles(canvas, full_scale, 0, canvas.shape[0], 0, canvas.shape[1])
     if row_ink.sum() < MIN_INK_FRACTION * canvas.size:  # also catches a blank canvas
         return None
@@ -69,11 +87,14 @@ def prepare_canvas(canvas):
     row_clusters, col_clusters = _clusters(row_ink, side), _clusters(col_ink, side)
     if _only_specks(row_clusters, col_clusters, side):
         return None
-    r0, r1 = _drop_stray_clusters(row_clusters, row_ink)
-    c0, c1 = _drop_stray_clusters(col_clusters, col_ink)
-    crop_rows, crop_cols, variation = _crop_measures(canvas, full_scale, r0, r1, c0, c1)
+    return _drop_stray_clusters(row_clusters, row_ink) + _drop_stray_clusters(col_clusters, col_ink)
+
+
+def _lay_out(canvas, full_scale, box, crop_rows, crop_cols, stroke):
+    """The ink in box, scaled, centred and (if thin) widened into a (28, 28) float32 0..255 image."""
+    r0, r1, c0, c1 = box
     scale = BOX / max(r1 - r0, c1 - c0)  # output pixels per canvas pixel
-    stroke = STROKE_FACTOR * crop_rows.sum() / max(variation, 1e-9) * scale  # output pixels
+    stroke = stroke * scale  # output pixels
     thin = scale <= 1 and stroke < MIN_STROKE
     widen = MIN_STROKE - 1 if thin else 0.0
     to_rows = _resampling_matrix(crop_rows, scale, widen)  # (28, h)
@@ -125,17 +146,21 @@ def _ink_profiles(canvas, full_scale, r0, r1, c0, c1):
 def _crop_measures(canvas, full_scale, r0, r1, c0, c1):
     """Ink along each row (h,) and column (w,) of the crop, and its total variation.
 
-    The total variation (summed absolute differences between neighbours, both axes) is about
-    twice a stroke's length times 4/pi, so ink / variation gives the mean stroke width.
+    The total variation (summed absolute differences between neighbouring pixels, both axes,
+    background all around the crop) is about twice a stroke's length times 4/pi, so
+    ink / variation gives the mean stroke width.
     """
     rows = np.zeros(r1 - r0)
     cols = np.zeros(c1 - c0)
     variation = 0.0
+    above = np.zeros(c1 - c0, np.float32)  # the row above the current one: background at first
     for start, block in _bands(canvas, full_scale, r0, r1, c0, c1):
         rows[start:start + len(block)] = block.sum(axis=1)
         cols += block.sum(axis=0)
-        variation += np.abs(np.diff(block, axis=0)).sum() + np.abs(np.diff(block, axis=1)).sum()
-    return rows, cols, variation
+        variation += np.abs(block[0] - above).sum() + np.abs(np.diff(block, axis=0)).sum()
+        variation += block[:, 0].sum() + block[:, -1].sum() + np.abs(np.diff(block, axis=1)).sum()
+        above = block[-1]
+    return rows, cols, variation + above.sum()
 
 
 def _clusters(profile, canvas_side):

@@ -75,6 +75,19 @@ def test_thin_small_one_on_a_big_canvas_is_a_digit():
     assert prepare_canvas(canvas) is not None
 
 
+def test_a_lone_dot_gives_none():
+    rows, cols = np.mgrid[:280, :280]
+    for radius in (5, 10, 24):  # the pad's pen diameters go from 4 to 48 px
+        dot = (np.hypot(rows - 100, cols - 150) <= radius).astype(np.uint8) * 255
+        assert prepare_canvas(dot) is None
+
+
+def test_a_short_thick_bar_is_not_a_dot():
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[100:180, 130:150] = 255  # a '1': 80 px long, drawn with a 20 px pen
+    assert prepare_canvas(canvas) is not None
+
+
 def test_a_short_stroke_is_not_a_speck():
     canvas = np.zeros((280, 280), np.uint8)
     canvas[100:180, 138:142] = 255  # a '1': 80 px tall, far above the 4% speck limit
@@ -193,6 +206,15 @@ def test_huge_canvas_works():
     canvas[500:3500, 1200:2800] = ring(3000, (1500, 800), 1400, 1100)[:, :1600]
     image = prepare_canvas(canvas)
     assert max(ink_box(image)) in (BOX, BOX + 1)
+
+
+def test_reading_in_bands_changes_nothing(monkeypatch):
+    import core.preprocess
+
+    canvas = draw(_synthetic_digit(), Drawing(canvas=280, size=200, centre=(140, 140), pen=3))
+    whole = prepare_canvas(canvas)  # thin pen: the stroke-width estimate matters too
+    monkeypatch.setattr(core.preprocess, "BAND_ROWS", 7)
+    np.testing.assert_allclose(prepare_canvas(canvas), whole, atol=1e-3)
 
 
 def test_stray_dot_far_away_is_ignored():

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from core.augment import (DEFAULT, AugmentConfig, augment, change_thickness, random_affine,
-                          warp)
+from core.augment import DEFAULT, AugmentConfig, augment, change_thickness, warp
 
 NOTHING = AugmentConfig(max_shift=0, max_scale_change=0, max_aspect_change=0, max_rotation=0,
                         max_shear=0, thicken_share=0, thin_share=0)

@@ -35,6 +35,7 @@ def save_params(path, params):
             np.savez(tmp, format_version=np.int32(FORMAT_VERSION), **arrays)
             tmp.flush()
             os.fsync(tmp.fileno())
+        os.chmod(tmp_name, _mode_for(path))
         os.replace(tmp_name, path)
     except OSError as err:
         _remove_quietly(tmp_name)
@@ -44,6 +45,14 @@ def save_params(path, params):
     except BaseException:
         _remove_quietly(tmp_name)
         raise
+
+
+def _mode_for(path):
+    """Keep the permissions of the file being replaced; a new file gets rw-r--r-- (mkstemp makes 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o644
 
 
 def _remove_quietly(name):

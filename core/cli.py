@@ -24,24 +24,25 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="digitpad-train",
         description="Train digitpad's CNN (3x3 conv, 2x2 max pool, softmax) on MNIST.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Without --data-dir or DIGITPAD_DATA_DIR, full MNIST is read from (or downloaded into) the "
+               "user's cache folder; with no network, the bundled 10,000-image sample is used.",
     )
-    parser.add_argument("--epochs", type=int, default=default.epochs)
-    parser.add_argument("--batch-size", type=int, default=default.batch_size)
-    parser.add_argument("--lr", type=float, default=default.learning_rate, help="learning rate")
+    parser.add_argument("--epochs", type=int, default=default.epochs, help="passes over the training set (%(default)s)")
+    parser.add_argument("--batch-size", type=int, default=default.batch_size, help="images per step (%(default)s)")
+    parser.add_argument("--lr", type=float, default=default.learning_rate, help="learning rate (%(default)s)")
     parser.add_argument("--schedule", choices=("cosine", "constant"), default=default.lr_schedule,
-                        help="learning-rate schedule")
-    parser.add_argument("--momentum", type=float, default=default.momentum)
+                        help="learning-rate schedule (%(default)s)")
+    parser.add_argument("--momentum", type=float, default=default.momentum, help="SGD momentum (%(default)s)")
     parser.add_argument("--train-size", type=int, default=None, help="use the first N training images (default: all)")
     parser.add_argument("--test-size", type=int, default=None, help="use the first N test images (default: all)")
     parser.add_argument("--no-augment", dest="augment", action="store_false",
                         help="train on the images as they are, without random distortions")
-    parser.add_argument("--seed", type=int, default=default.seed)
-    parser.add_argument("--filters", type=int, default=8, help="number of 3x3 conv filters")
+    parser.add_argument("--seed", type=int, default=default.seed, help="seed for shuffling, augmentation and weights (%(default)s)")
+    parser.add_argument("--filters", type=int, default=8, help="number of 3x3 conv filters (%(default)s)")
     parser.add_argument("--init", type=Path, help="start from this model file instead of random weights")
-    parser.add_argument("--save", type=Path, default=Path("model.npz"), help="where to write the trained model")
+    parser.add_argument("--save", type=Path, default=Path("model.npz"), help="where to write the trained model (%(default)s)")
     parser.add_argument("--dataset", choices=("auto", "mnist", "sample"), default="auto",
-                        help="auto: full MNIST (local or downloaded), else the bundled sample")
+                        help="auto: full MNIST (local or downloaded), else the bundled sample (%(default)s)")
     parser.add_argument("--data-dir", type=Path,
                         help="folder holding the four MNIST .gz files (also: DIGITPAD_DATA_DIR)")
     parser.add_argument("--no-download", dest="download", action="store_false",

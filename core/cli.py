@@ -2,7 +2,8 @@
 
 Ends, as the tutorial does, by printing `Test Loss: ...` and `Test Accuracy: 0.xxxx`.
 Errors a user can fix are one line on stderr and exit status 1; Ctrl+C stops after the
-current batch and keeps the work done so far in a separate file.
+current batch and keeps the work done so far in a separate file (before training starts,
+e.g. during a download, it ends the program at once with one line and status 130).
 """
 import argparse
 import contextlib
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.errors import DigitpadError
+from core.errors import DigitpadError, ModelFileError
 from core.network import CNN
 from core.train import TUTORIAL, TrainConfig, evaluate, train
 
@@ -74,11 +75,32 @@ def main(argv=None):
     try:
         return run(args, config)
     except DigitpadError as err:
-        print(f"digitpad-train: error: {err}", file=sys.stderr)
+        print(f"digitpad-train: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:  # outside training (download, second Ctrl+C): nothing half-written stays
+        print("digitpad-train: interrupted; no model file was written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def one_line(message):
+    """A multi-line message (e.g. one line per failed mirror) as one line for stderr."""
+    parts = [line.strip() for line in message.splitlines() if line.strip()]
+    joined = parts[0] if parts else ""
+    for part in parts[1:]:
+        joined += (" " if joined.endswith((":", ".", "!", "?")) else "; ") + part
+    return joined
+
+
+def check_save_folder(path):
+    """Fail before training, not after it, when the model could not be saved where asked."""
+    folder = path.parent  # Path("model.npz").parent is Path(".")
+    if not folder.is_dir():
+        raise ModelFileError(f"Cannot save the model to {path}: the folder {folder} does not exist. "
+                             "Create it or choose another --save path.")
 
 
 def run(args, config):
+    check_save_folder(args.save)
     train_set, test_set, description = load_data(args)
     print(f"Data: {description}")
     if config.test_size:
@@ -110,7 +132,7 @@ def load_data(args):
     with DownloadBar() as bar:
         return load_dataset(
             args.dataset, data_dir=args.data_dir, allow_download=args.download,
-            log=lambda message: print(message, file=sys.stderr), progress=bar.update,
+            log=lambda message: print(one_line(message), file=sys.stderr), progress=bar.update,
         )
 
 

@@ -15,7 +15,7 @@ from core.paths import ASSETS_DIR, cache_dir
 
 __all__ = [
     "MIRRORS", "SAMPLE_DIR", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
-    "load_sample", "mnist_available", "mnist_folder",
+    "load_sample", "mnist_available", "mnist_folder", "mnist_problem",
 ]
 
 SAMPLE_DIR = ASSETS_DIR / "mnist-sample"
@@ -43,8 +43,23 @@ def _locate(data_dir) -> tuple[Path, str | None]:
 
 def mnist_available(data_dir=None) -> bool:
     """True when the four full-MNIST files are in mnist_folder(data_dir) and their checksums match."""
-    folder = mnist_folder(data_dir)
-    return all(file_verifies(folder / name, name) for name in SHA256)
+    return mnist_problem(data_dir) is None
+
+
+def mnist_problem(data_dir=None) -> str | None:
+    """None when full MNIST is ready in mnist_folder(data_dir); else a message saying what is wrong."""
+    folder, origin = _locate(data_dir)
+    missing = [name for name in SHA256 if not (folder / name).is_file()]
+    damaged = [name for name in SHA256 if name not in missing and not file_verifies(folder / name, name)]
+    if not missing and not damaged:
+        return None
+    if origin is None and not damaged and len(missing) == len(SHA256):
+        return "Full MNIST is not downloaded yet."
+    defects = [f"{', '.join(names)} {what}" for names, what in ((missing, "missing"), (damaged, "damaged")) if names]
+    remedy = ("Put good copies of the four MNIST files there." if origin
+              else "Download full MNIST again to replace them.")
+    chosen = f" (chosen by {origin})" if origin else ""
+    return f"Full MNIST cannot be used from {folder}{chosen}: {' and '.join(defects)}. {remedy}"
 
 
 def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None, should_cancel=None):

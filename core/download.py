@@ -5,8 +5,10 @@ The `mnist` package has a downloader, but its default address (yann.lecun.com) a
 to the final file name. This small urllib one has all of those: each file streams into a
 temporary file next to its destination, its decompressed content is checked against a
 known SHA-256, and only then is it renamed into place. A failed, cut or cancelled
-download leaves nothing behind.
+download leaves nothing behind, even when the program ends while a download thread is still
+waiting on the network (the GUI abandons such a thread rather than keep its window open).
 """
+import atexit
 import gzip
 import hashlib
 import http.client
@@ -36,6 +38,16 @@ CHUNK_BYTES = 64 * 1024
 # a hostile mirror's gzip bomb costs bounded time.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 TEMP_SUFFIX = ".part"
+
+
+_in_flight: set[str] = set()  # temporary files being written right now
+
+
+@atexit.register
+def _remove_unfinished_downloads() -> None:
+    """A daemon thread still blocked on a socket at exit never reaches its own clean-up."""
+    for temp in list(_in_flight):
+        _remove_quietly(temp)
 
 
 class _MirrorFailed(Exception):
@@ -113,6 +125,7 @@ def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) 
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise _cannot_save(target, exc) from None
+    _in_flight.add(temp)
     try:
         with os.fdopen(fd, "wb") as out:
             _stream(url, out, target, progress, should_cancel, timeout)
@@ -122,6 +135,8 @@ def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) 
     except BaseException:
         _remove_quietly(temp)
         raise
+    finally:
+        _in_flight.discard(temp)
 
 
 def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> None:

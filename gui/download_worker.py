@@ -1,12 +1,16 @@
 """Downloading full MNIST off the GUI thread, with progress and cancel.
 
-Same pattern as training: the thread emits, `DownloadController` (GUI thread) relays.
+The worker emits, `DownloadController` (GUI thread) relays. The worker is a daemon Python
+thread, not a QThread: a download waiting on a silent server cannot be interrupted before
+its socket timeout (10 s), and a QThread still running when the app quits aborts the process.
+A daemon thread can simply be abandoned when the window closes; core.download removes its
+unfinished temporary file when the program exits, so nothing partial stays in the cache.
 """
 import logging
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from core import data
 from core.errors import DigitpadError, DownloadCancelled
@@ -16,19 +20,40 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1
 
 
-class DownloadThread(QThread):
+class DownloadThread(QObject):
+    """One download in a daemon thread; start/cancel/wait/isFinished as on a QThread."""
+
     progressed = Signal(int, int, str)   # done bytes, total bytes (0 if unknown), file name
     outcome = Signal(str, str)           # "finished" | "cancelled" | "failed", message
+    finished = Signal()                  # the thread has ended (after `outcome`)
 
     def __init__(self):
         super().__init__()
         self._cancel = threading.Event()
         self._last_report = 0.0
+        self._thread = threading.Thread(target=self.run, name="mnist-download", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
 
     def cancel(self) -> None:
         self._cancel.set()
 
+    def wait(self, timeout_ms: int | None = None) -> bool:
+        """Join the thread, for at most timeout_ms (None: as long as it takes); True if it ended."""
+        self._thread.join(None if timeout_ms is None else timeout_ms / 1000)
+        return not self._thread.is_alive()
+
+    def isFinished(self) -> bool:
+        return self._thread.ident is not None and not self._thread.is_alive()
+
     def run(self) -> None:
+        try:
+            self._download()
+        finally:
+            self.finished.emit()
+
+    def _download(self) -> None:
         try:
             data.download_mnist(progress=self._report, should_cancel=self._cancel.is_set)
             self.outcome.emit("finished", "Full MNIST is downloaded and verified.")
@@ -78,16 +103,20 @@ class DownloadController(QObject):
             self._thread.cancel()
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Cancel and join the download (window closing). True when no thread is left running."""
+        """Cancel the download and wait at most timeout_ms for it (window closing).
+
+        True when the thread ended; False when it is still blocked on the network and was
+        abandoned (a daemon thread: it cannot keep the program alive). Either way the
+        controller is idle afterwards and hears nothing more from that thread.
+        """
         thread = self._thread
         if thread is None:
             return True
         thread.cancel()
         ended = thread.wait(timeout_ms)
-        if ended:
-            for signal in (thread.progressed, thread.outcome, thread.finished):
-                signal.disconnect()
-            self._thread = None
+        for signal in (thread.progressed, thread.outcome, thread.finished):
+            signal.disconnect()
+        self._thread = None
         return ended
 
     @Slot(int, int, str)

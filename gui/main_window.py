@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QToolButton, QVBoxLayout, QWidget,
 )
 
-from core.data import mnist_available
+from core.data import mnist_problem
 from core.errors import ModelFileError
 from gui.canvas import PEN_WIDTH_RANGE, DrawingCanvas
 from gui.download_worker import DownloadController
@@ -30,6 +30,7 @@ from gui.training_worker import TrainingController
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000
+DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
 
 
 def _action(parent, text: str, shortcuts, tip: str, slot) -> QAction:
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_settings()
 
-        self.training_panel.set_mnist_available(mnist_available())
+        self._refresh_mnist_state()
         self._install_session(self.session)
         self.canvas.setFocus()
         if startup_problem:
@@ -406,10 +407,18 @@ class MainWindow(QMainWindow):
     def start_download(self) -> None:
         self.download.start()
 
+    def _refresh_mnist_state(self) -> bool:
+        """Offer full MNIST when its four files verify; otherwise say what is wrong. True if offered."""
+        problem = mnist_problem()
+        self.training_panel.set_mnist_available(problem is None)
+        if problem:
+            self.training_panel.show_download_message(problem)
+        return problem is None
+
     def _download_finished(self, outcome: str, message: str) -> None:
-        available = mnist_available()
-        self.training_panel.set_mnist_available(available)
-        self.training_panel.show_download_message(message)
+        available = self._refresh_mnist_state()
+        if outcome != "finished" or available:   # else keep saying why the files still cannot be used
+            self.training_panel.show_download_message(message)
         if outcome == "failed":
             self._show_error("Download failed", message)
         elif available:
@@ -449,9 +458,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.predictor.stop()
         training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
-        download_stopped = self.download.shutdown(JOIN_TIMEOUT_MS)
-        if not (training_stopped and download_stopped):   # a download blocked on the network: wait for its timeout rather than crash
-            self.statusBar().showMessage("Waiting for the download to give up…")
+        self.download.shutdown(DOWNLOAD_JOIN_MS)   # one stuck on a silent server is abandoned, not waited for
+        if not training_stopped:
             self.training.shutdown(15000)
-            self.download.shutdown(15000)
         super().closeEvent(event)

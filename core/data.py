@@ -55,7 +55,8 @@ def mnist_problem(data_dir=None) -> str | None:
         return None
     if origin is None and not damaged and len(missing) == len(SHA256):
         return "Full MNIST is not downloaded yet."
-    defects = [f"{', '.join(names)} {what}" for names, what in ((missing, "missing"), (damaged, "damaged")) if names]
+    defects = [f"{', '.join(names)} {what}" for names, what in
+               ((missing, "missing"), (damaged, "damaged (not the exact MNIST content)")) if names]
     remedy = ("Put good copies of the four MNIST files there." if origin
               else "Download full MNIST again to replace them.")
     chosen = f" (chosen by {origin})" if origin else ""

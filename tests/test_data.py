@@ -58,35 +58,42 @@ def test_round_trip_of_a_valid_file(tmp_path):
 
 # --- damaged files: the gzip layer -------------------------------------------------------
 
+@pytest.mark.faults
 def test_empty_file(tmp_path):
     assert_data_error(read_images, write(tmp_path, b""), "is empty")
 
 
+@pytest.mark.faults
 def test_not_gzip(tmp_path):
     assert_data_error(read_images, write(tmp_path, encode_idx(some_images())), "is not a gzip file")
 
 
+@pytest.mark.faults
 def test_truncated_gzip(tmp_path):
     blob = encode_idx_gz(some_images())
     assert_data_error(read_images, write(tmp_path, blob[: len(blob) // 2]), "is truncated")
 
 
+@pytest.mark.faults
 def test_gzip_checksum_failure(tmp_path):
     blob = bytearray(encode_idx_gz(some_images()))
     blob[-8] ^= 0xFF  # the CRC-32 of the content, in gzip's trailer
     assert_data_error(read_images, write(tmp_path, bytes(blob)), "is corrupt", "CRC")
 
 
+@pytest.mark.faults
 def test_corrupt_deflate_stream(tmp_path):
     blob = bytearray(encode_idx_gz(some_images()))
     blob[10:30] = b"\xff" * 20  # right after the gzip header: an invalid deflate block
     assert_data_error(read_images, write(tmp_path, bytes(blob)), "is corrupt")
 
 
+@pytest.mark.faults
 def test_missing_file(tmp_path):
     assert_data_error(read_images, tmp_path / "nowhere.gz", "does not exist")
 
 
+@pytest.mark.faults
 def test_a_folder_instead_of_a_file(tmp_path):
     assert_data_error(read_images, tmp_path, "Cannot open")
 
@@ -111,21 +118,25 @@ def gz_idx(header: bytes, body: bytes = b"") -> bytes:
         (idx_header((5, 28, 28)) + bytes(5 * 784 + 1), "more data than its header describes"),
     ],
 )
+@pytest.mark.faults
 def test_bad_image_headers_and_sizes(tmp_path, raw, fragment):
     assert_data_error(read_images, write(tmp_path, gzip.compress(raw, mtime=0)), fragment)
 
 
+@pytest.mark.faults
 def test_header_claiming_billions_is_rejected_before_allocating(tmp_path):
     path = write(tmp_path, gz_idx(idx_header((2**32 - 1, 28, 28)), bytes(784)))
     assert_data_error(read_images, path, f"claims {2**32 - 1:,} images", f"at most {MAX_ITEMS:,}")
 
 
+@pytest.mark.faults
 def test_header_claiming_more_than_the_file_can_hold(tmp_path):
     claimed = MAX_ITEMS // 2
     path = write(tmp_path, gz_idx(idx_header((claimed, 28, 28)), bytes(784)))
     assert_data_error(read_images, path, f"claims {claimed:,} images", "compressed bytes can hold")
 
 
+@pytest.mark.faults
 def test_gzip_bomb_is_not_decompressed_past_the_promised_size(tmp_path):
     bomb = gz_idx(idx_header((2, 28, 28)), bytes(40 * 2**20))  # 40 MB of zeros after 2 images
     path = write(tmp_path, bomb)
@@ -139,16 +150,19 @@ def test_gzip_bomb_is_not_decompressed_past_the_promised_size(tmp_path):
     assert peak < 4 * 2**20
 
 
+@pytest.mark.faults
 def test_labels_must_be_digits(tmp_path):
     path = write(tmp_path, encode_idx_gz(np.array([1, 2, 10, 3], dtype=np.uint8)), "l.gz")
     assert_data_error(read_labels, path, "holds the label 10")
 
 
+@pytest.mark.faults
 def test_labels_with_image_dimensions(tmp_path):
     path = write(tmp_path, encode_idx_gz(some_images(2)), "l.gz")
     assert_data_error(read_labels, path, "has 3 dimensions; an MNIST labels file has 1")
 
 
+@pytest.mark.faults
 def test_image_and_label_counts_must_agree(tmp_path):
     write_split(tmp_path, "test", some_images(5), np.zeros(4, dtype=np.uint8))
     with pytest.raises(DataError, match="holds 5 images but .* holds 4 labels"):
@@ -175,6 +189,7 @@ def test_environment_folder_wins_over_the_cache(tmp_path, monkeypatch):
     assert len(load_mnist("test")[1]) == 6
 
 
+@pytest.mark.faults
 def test_chosen_folder_without_the_files_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path))
     with pytest.raises(DataError, match="DIGITPAD_DATA_DIR.*t10k-images-idx3-ubyte.gz"):
@@ -183,6 +198,7 @@ def test_chosen_folder_without_the_files_says_so(tmp_path, monkeypatch):
         load_mnist("test", tmp_path / "elsewhere")
 
 
+@pytest.mark.faults
 def test_no_download_when_turned_off(tmp_path):
     with pytest.raises(DataError, match="downloading is turned off"):
         load_mnist("train", allow_download=False)

@@ -83,6 +83,8 @@ def test_load_mnist_downloads_into_the_cache_when_missing(arrays, good, monkeypa
         ("wrong", "checksum mismatch"),
     ],
 )
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_a_failing_mirror_raises_and_leaves_nothing(tmp_path, files, behaviour, reason):
     with MnistServer(files, behaviour) as bad:
         with pytest.raises(DownloadError) as caught:
@@ -91,6 +93,8 @@ def test_a_failing_mirror_raises_and_leaves_nothing(tmp_path, files, behaviour, 
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_refused_connection_is_reported(tmp_path, files):
     refused = closed_port_url()
     with pytest.raises(DownloadError, match="connection refused"):
@@ -98,6 +102,7 @@ def test_refused_connection_is_reported(tmp_path, files):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.faults
 def test_error_names_every_mirror_with_its_own_reason(tmp_path, files):
     refused = closed_port_url()
     with MnistServer(files, "404") as missing, MnistServer(files, "wrong") as wrong:
@@ -109,6 +114,8 @@ def test_error_names_every_mirror_with_its_own_reason(tmp_path, files):
     assert any(line.startswith(f"  {wrong.url}{NAMES[0]}: checksum mismatch") for line in lines)
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_good_mirror_after_bad_ones_wins(tmp_path, files, good):
     refused = closed_port_url()
     with MnistServer(files, "500") as broken, MnistServer(files, "cut") as cut, MnistServer(files, "wrong") as wrong:
@@ -118,6 +125,7 @@ def test_good_mirror_after_bad_ones_wins(tmp_path, files, good):
     assert all(file_verifies(tmp_path / name, name) for name in NAMES)
 
 
+@pytest.mark.faults
 def test_a_hanging_mirror_is_abandoned_for_the_next(tmp_path, files, good):
     with MnistServer(files, "hang") as hang:
         download_mnist(tmp_path, mirrors=[hang.url, good.url], timeout=TIMEOUT)
@@ -132,6 +140,7 @@ def test_verified_files_are_not_downloaded_again(tmp_path, files, good):
     assert good.requests == []
 
 
+@pytest.mark.faults
 def test_a_damaged_cached_file_is_replaced(tmp_path, files, good):
     damaged = tmp_path / NAMES[1]
     damaged.write_bytes(files[NAMES[1]][:-9])
@@ -142,6 +151,8 @@ def test_a_damaged_cached_file_is_replaced(tmp_path, files, good):
     assert damaged.read_bytes() == files[NAMES[1]]
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_cancel_mid_download_keeps_nothing_partial(tmp_path, files, good):
     started = []
 
@@ -154,6 +165,7 @@ def test_cancel_mid_download_keeps_nothing_partial(tmp_path, files, good):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.faults
 def test_mnist_available_needs_all_four_verified(tmp_path, files, good):
     assert not mnist_available(tmp_path)
     download_mnist(tmp_path, mirrors=[good.url], timeout=TIMEOUT)
@@ -162,6 +174,8 @@ def test_mnist_available_needs_all_four_verified(tmp_path, files, good):
     assert not mnist_available(tmp_path)
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_auto_falls_back_to_the_sample_and_says_why(files, monkeypatch):
     monkeypatch.setattr(core.download, "MIRRORS", (closed_port_url(),))
     messages = []
@@ -183,12 +197,14 @@ def test_auto_uses_full_mnist_when_it_downloads(arrays, good, monkeypatch):
     assert str(cache_dir()) in description
 
 
+@pytest.mark.faults
 def test_source_mnist_raises_instead_of_falling_back(files, monkeypatch):
     monkeypatch.setattr(core.download, "MIRRORS", (closed_port_url(),))
     with pytest.raises(DownloadError):
         load_dataset("mnist")
 
 
+@pytest.mark.faults
 def test_auto_cancelled_download_is_not_turned_into_a_fallback(files, good, monkeypatch):
     monkeypatch.setattr(core.download, "MIRRORS", (good.url,))
     with pytest.raises(DownloadCancelled):

@@ -90,6 +90,7 @@ def test_pen_width_shortcuts_and_slider_agree(window):
     assert window.canvas.pen_width() == 10
 
 
+@pytest.mark.faults
 def test_missing_pretrained_model_gives_a_fresh_model_and_a_message(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "PRETRAINED_MODEL", tmp_path / "absent.npz")
     window = open_window(qtbot)
@@ -99,6 +100,8 @@ def test_missing_pretrained_model_gives_a_fresh_model_and_a_message(qtbot, tmp_p
     assert window.prediction() is not None
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_corrupt_model_file_shows_an_error_and_keeps_the_model(window, tmp_path, warnings):
     before = window.model.get_params()
     bad = tmp_path / "bad.npz"

@@ -119,6 +119,8 @@ def test_clear_all_asks_first(qtbot, panel, monkeypatch):
     assert not panel.clear_button.isEnabled()
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_failed_save_shows_why_and_keeps_the_drawing(qtbot, panel, warnings, monkeypatch):
     panel.set_current_image(drawing(10))
     panel.add_current(1)
@@ -140,6 +142,8 @@ def test_failed_save_shows_why_and_keeps_the_drawing(qtbot, panel, warnings, mon
     assert PersonalDataset(panel.dataset.folder).labels.tolist() == [1, 2]
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_damaged_file_is_reported_and_kept(qtbot, tmp_path):
     target = tmp_path / "userdata" / userdata.FILE_NAME  # conftest's DIGITPAD_USER_DIR
     target.parent.mkdir(parents=True)

@@ -4,11 +4,14 @@ import io
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from core.errors import DataError
 from core.idx import decode_idx_gz, encode_idx_gz
+
+pytestmark = pytest.mark.faults
 
 FUZZ = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KINDS = st.sampled_from(["images", "labels"])

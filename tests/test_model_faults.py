@@ -13,6 +13,8 @@ from core import modelfile
 from core.errors import ModelFileError
 from core.network import CNN
 
+pytestmark = pytest.mark.faults
+
 
 @pytest.fixture
 def good_file(tmp_path):
@@ -120,6 +122,7 @@ def fail_with(error):
     ("os.fsync", OSError(errno.ENOSPC, "No space left on device"), "No space left"),
     ("os.replace", OSError(errno.EROFS, "Read-only file system"), "Read-only"),
 ])
+@pytest.mark.keeps_data
 def test_a_failed_save_leaves_the_previous_file_untouched(good_file, monkeypatch, target, error, message):
     before = good_file.read_bytes()
     module, name = target.split(".")

@@ -49,6 +49,7 @@ def seven(side, top_left, height):
     np.zeros((50, 90)),
     np.full((280, 280), 20, np.uint8),  # faint grey all over: below the ink threshold
 ])
+@pytest.mark.faults
 def test_blank_canvas_gives_none(canvas):
     assert prepare_canvas(canvas) is None
 
@@ -95,16 +96,19 @@ def test_a_short_stroke_is_not_a_speck():
 
 
 @pytest.mark.parametrize("ndim_shape", [(28,), (2, 28, 28), ()])
+@pytest.mark.faults
 def test_wrong_number_of_dimensions_raises(ndim_shape):
     with pytest.raises(ValueError, match="2-D"):
         prepare_canvas(np.zeros(ndim_shape))
 
 
+@pytest.mark.faults
 def test_empty_canvas_raises():
     with pytest.raises(ValueError, match="empty"):
         prepare_canvas(np.zeros((0, 10)))
 
 
+@pytest.mark.faults
 def test_nan_raises():
     canvas = np.zeros((20, 20))
     canvas[3, 3] = np.nan
@@ -195,12 +199,14 @@ def test_normal_pen_strokes_are_left_alone():
     assert image.sum() / 255 == pytest.approx(canvas.sum() / 255 * (BOX / 200) ** 2, rel=0.01)
 
 
+@pytest.mark.faults
 def test_canvas_inked_all_over_gives_a_full_box():
     image = prepare_canvas(np.full((280, 280), 255, np.uint8))
     assert image.sum() / 255 == pytest.approx(BOX * BOX, abs=0.1)  # a 20x20 square of ink
     assert image[6:22, 6:22].min() > 254  # its inside is full ink
 
 
+@pytest.mark.faults
 def test_huge_canvas_works():
     canvas = np.zeros((4000, 4000), np.uint8)
     canvas[500:3500, 1200:2800] = ring(3000, (1500, 800), 1400, 1100)[:, :1600]

@@ -50,6 +50,7 @@ def test_training_is_reproducible_for_a_seed(sample):
         np.testing.assert_array_equal(runs[0][name], runs[1][name])
 
 
+@pytest.mark.faults
 def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
     config = TrainConfig(epochs=1, batch_size=10, train_size=200, augment=False, seed=2)
     stopped = CNN(seed=0)
@@ -66,6 +67,7 @@ def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
         np.testing.assert_array_equal(stopped.params[name], five.params[name])
 
 
+@pytest.mark.faults
 def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(sample):
     model = CNN(seed=0)
     config = TrainConfig(epochs=1, batch_size=32, learning_rate=1000, momentum=0.9, train_size=640, augment=False)
@@ -80,6 +82,7 @@ def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(samp
         np.testing.assert_array_equal(model.params[name], last_good[name])
 
 
+@pytest.mark.faults
 def test_bad_settings_are_refused_with_the_setting_named():
     with pytest.raises(ValueError, match="learning rate"):
         next(train(CNN(), TrainConfig(learning_rate=-1), (np.zeros((1, 28, 28)), np.zeros(1))))
@@ -115,6 +118,8 @@ def test_cli_tutorial_run_prints_the_tutorial_lines(tmp_path):
     assert CNN.load(tmp_path / "m.npz").num_filters == 8
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_cli_reports_a_bad_model_file_in_one_line(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"this is not a model")
@@ -125,11 +130,14 @@ def test_cli_reports_a_bad_model_file_in_one_line(tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
+@pytest.mark.faults
 def test_cli_refuses_bad_settings(tmp_path):
     result = run_cli("--lr", "0", "--save", str(tmp_path / "out.npz"))
     assert result.returncode == 2 and "learning rate must be positive" in result.stderr
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_cli_divergence_exits_with_a_message_and_writes_nothing(tmp_path):
     result = run_cli("--dataset", "sample", "--lr", "1000", "--epochs", "1", "--train-size", "640",
                      "--no-augment", "--save", str(tmp_path / "out.npz"))
@@ -138,6 +146,8 @@ def test_cli_divergence_exits_with_a_message_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
     import signal
     import time

@@ -62,6 +62,7 @@ def test_remove_and_clear_are_saved(tmp_path):
     assert len(PersonalDataset(tmp_path)) == 0
 
 
+@pytest.mark.faults
 def test_remove_rejects_a_missing_index(tmp_path):
     data = PersonalDataset(tmp_path)
     data.add(digit_image(0), 0)
@@ -89,6 +90,7 @@ def test_stored_arrays_are_read_only(tmp_path):
 
 
 @pytest.mark.parametrize("label", [-1, 10, 2.0, True, "3", None])
+@pytest.mark.faults
 def test_add_rejects_bad_labels(tmp_path, label):
     data = PersonalDataset(tmp_path)
     with pytest.raises(ValueError):
@@ -101,6 +103,7 @@ def test_add_rejects_bad_labels(tmp_path, label):
     [np.zeros((28, 27)), np.zeros((1, 28, 28)), np.full((28, 28), 256.0), np.full((28, 28), -1.0),
      np.full((28, 28), np.nan), np.full((28, 28), "a")],
 )
+@pytest.mark.faults
 def test_add_rejects_bad_images(tmp_path, image):
     data = PersonalDataset(tmp_path)
     with pytest.raises(ValueError):
@@ -114,6 +117,8 @@ def test_accepts_numpy_integer_labels(tmp_path):
     assert data.labels.tolist() == [4]
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_failed_replace_keeps_old_file_and_memory(tmp_path, monkeypatch):
     data = PersonalDataset(tmp_path)
     data.add(digit_image(20), 2)
@@ -131,6 +136,8 @@ def test_failed_replace_keeps_old_file_and_memory(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == [userdata.FILE_NAME]  # temp file cleaned up
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_failed_write_midway_keeps_old_file(tmp_path, monkeypatch):
     data = PersonalDataset(tmp_path)
     data.add(digit_image(20), 2)
@@ -149,6 +156,8 @@ def test_failed_write_midway_keeps_old_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions, not root")
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_read_only_folder_raises_and_keeps_old_file(tmp_path):
     data = PersonalDataset(tmp_path)
     data.add(digit_image(20), 2)
@@ -184,6 +193,8 @@ GOOD_LABELS = np.array([1, 2], np.uint8)
         (dict(images=np.array([None, None]), labels=GOOD_LABELS), "could not be read"),
     ],
 )
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_invalid_file_raises_data_error_and_is_kept(tmp_path, arrays, problem):
     write_raw(tmp_path, **arrays)
     before = (tmp_path / userdata.FILE_NAME).read_bytes()
@@ -193,6 +204,7 @@ def test_invalid_file_raises_data_error_and_is_kept(tmp_path, arrays, problem):
 
 
 @pytest.mark.parametrize("content", [b"", b"garbage, not a zip", b"PK\x03\x04truncated"])
+@pytest.mark.faults
 def test_corrupt_file_raises_data_error_naming_the_file(tmp_path, content):
     (tmp_path / userdata.FILE_NAME).write_bytes(content)
     with pytest.raises(DataError, match=userdata.FILE_NAME) as caught:
@@ -201,6 +213,7 @@ def test_corrupt_file_raises_data_error_naming_the_file(tmp_path, content):
     assert (tmp_path / userdata.FILE_NAME).read_bytes() == content
 
 
+@pytest.mark.faults
 def test_single_npy_array_is_rejected(tmp_path):
     with open(tmp_path / userdata.FILE_NAME, "wb") as stream:
         np.save(stream, GOOD_IMAGES)
@@ -208,6 +221,8 @@ def test_single_npy_array_is_rejected(tmp_path):
         PersonalDataset(tmp_path)
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_start_empty_sets_the_corrupt_file_aside_on_first_save(tmp_path):
     damaged = b"garbage, not a zip"
     (tmp_path / userdata.FILE_NAME).write_bytes(damaged)
@@ -225,6 +240,8 @@ def test_start_empty_sets_the_corrupt_file_aside_on_first_save(tmp_path):
     assert PersonalDataset(tmp_path).labels.tolist() == [5]
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_set_aside_never_overwrites_an_earlier_one(tmp_path, monkeypatch):
     monkeypatch.setattr(userdata.time, "strftime", lambda _fmt: "20240101-000000")
     kept = []
@@ -246,6 +263,8 @@ def test_score_counts_correct_predictions(tmp_path):
     assert data.score(ThresholdModel()) == (3, 5)
 
 
+@pytest.mark.faults
+@pytest.mark.keeps_data
 def test_unwritable_folder_raises_and_keeps_old_file(tmp_path, monkeypatch):
     """Same as the read-only folder test, for machines where it is skipped (running as root)."""
     data = PersonalDataset(tmp_path)

@@ -24,7 +24,7 @@ from gui.prediction_view import PredictionView
 from gui.results import ResultsView
 from gui.settings import make_settings, read_int
 from gui.teach import DIGIT_KEYS, TeachPanel
-from gui.training_data import load_training_data
+from gui.training_data import TrainingData
 from gui.training_panel import TrainingPanel
 from gui.training_worker import TrainingController
 
@@ -366,11 +366,7 @@ class MainWindow(QMainWindow):
         if self.teach_panel.mix_into_training:
             dataset = self.teach_panel.dataset
             personal = (dataset.images.copy(), dataset.labels.copy())
-        source = panel.source()
-
-        def load_data():                       # runs in the training thread
-            return load_training_data(source, config.train_size, personal)
-
+        load_data = TrainingData(panel.source(), config.train_size, personal)   # loaded by the training process
         panel.start_run()
         self.statusBar().clearMessage()
         self.results_view.clear()

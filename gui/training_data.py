@@ -1,7 +1,10 @@
 """The images a training run uses: the chosen MNIST set, cut to size, plus the user's own digits.
 
-`load_training_data` runs in the training thread (reading and decompressing takes a moment).
+`TrainingData` describes them in a few bytes (plus the user's small personal set), so the
+training process (gui.training_process) can be sent the description and load the 47 MB itself.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from core import data
@@ -12,11 +15,23 @@ MAX_REPEATS = 20          # ...but no sample is shown more than this many times 
 Dataset = tuple[np.ndarray, np.ndarray]   # images (N, 28, 28) uint8, labels (N,) uint8
 
 
-def load_training_data(source: str, train_size: int | None, personal: Dataset | None = None):
+@dataclass(frozen=True)
+class TrainingData:
+    """A picklable recipe for a run's images; calling it loads them (see load_training_data)."""
+    source: str                         # "sample" | "mnist"
+    train_size: int | None = None       # first N training images; None: all
+    personal: Dataset | None = None     # the user's own samples, mixed in
+    data_dir: str | None = None         # where full MNIST is; None: core.data's usual places
+
+    def __call__(self):
+        return load_training_data(self.source, self.train_size, self.personal, self.data_dir)
+
+
+def load_training_data(source: str, train_size: int | None, personal: Dataset | None = None, data_dir=None):
     """(train_set, test_set) for `source` "sample" or "mnist"; raises core.errors.DataError."""
     if source == "mnist":
-        train_set = data.load_mnist("train", allow_download=False)
-        test_set = data.load_mnist("test", allow_download=False)
+        train_set = data.load_mnist("train", data_dir, allow_download=False)
+        test_set = data.load_mnist("test", data_dir, allow_download=False)
     else:
         train_set, test_set = data.load_sample("train"), data.load_sample("test")
     images, labels = train_set

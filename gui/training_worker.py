@@ -1,128 +1,76 @@
-"""Training off the GUI thread: a QThread drives core.train.train; a controller relays its news.
+"""Training off the GUI's process: a child process trains, a thin thread relays its reports.
 
-The thread only emits signals. They are connected to slots of `TrainingController`, a QObject
-living in the GUI thread, so Qt queues them into the GUI thread; widgets and tests listen to
-the controller, never to the thread.
+Why a process: a training thread shares the GIL with the GUI thread (every Qt call made from
+Python gives it up and waits to get it back) and gets the same CPU priority as the event loop,
+so drawing stuttered while the network trained. The child (gui.training_process, never Qt)
+runs at a lower priority and holds no lock the GUI needs.
+
+`ReportRelay` (a QThread) blocks on the child's report pipe and emits each report; it is
+connected to `TrainingController`, a QObject in the GUI thread, so Qt queues the reports into
+the GUI thread. Widgets and tests listen to the controller only.
 """
-import logging
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import multiprocessing
+import signal
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.errors import DigitpadError
-from core.train import TrainConfig, train
+from core.train import TrainConfig
+from gui.training_process import LoadData, TestResults, TrainingJob, run_training
 
-log = logging.getLogger(__name__)
+__all__ = ["TestResults", "TrainingController"]
 
-PROGRESS_INTERVAL_S = 0.1     # at most ~10 progress updates a second reach the GUI
-SNAPSHOT_INTERVAL_S = 0.15    # and ~7 weight snapshots a second
-TEST_CHUNK = 1000             # test images scored per step of the final evaluation
-
-Dataset = tuple[np.ndarray, np.ndarray]          # images (N, 28, 28) uint8, labels (N,) uint8
-LoadData = Callable[[], tuple[Dataset, Dataset | None]]
+STOP_GRACE_S = 0.1     # after shutdown's timeout: time a terminated child gets before SIGKILL
 
 
-@dataclass(frozen=True)
-class TestResults:
-    """The trained model's answers on the test set, for the confusion matrix and the gallery."""
-    images: np.ndarray          # (N, 28, 28) uint8
-    labels: np.ndarray          # (N,) uint8
-    probabilities: np.ndarray   # (N, 10)
-
-
-class TrainingThread(QThread):
-    """Loads the data, trains `model` (the thread's own copy) in place, then scores the test set."""
-
-    progressed = Signal(object)   # core.train.Progress
-    snapshot = Signal(object)     # dict of parameter copies
-    tested = Signal(object)       # TestResults
-    failed = Signal(str)
-    outcome = Signal(str)         # "finished" | "stopped" | "failed"
-
-    def __init__(self, model, config: TrainConfig, load_data: LoadData):
-        super().__init__()
-        self._model = model
-        self._config = config
-        self._load_data = load_data
-        self._stop = threading.Event()
-        self._running = threading.Event()      # cleared while paused
-        self._running.set()
-        self._started_training = False
-
-    # called from the GUI thread
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()                    # a paused loop wakes up to notice the stop
-
-    def set_paused(self, paused: bool) -> None:
-        if paused and not self._stop.is_set():
-            self._running.clear()
-        else:
-            self._running.set()
-
-    # runs in the worker thread
-    def run(self) -> None:
+def crash_message(exitcode: int | None) -> str:
+    """What the user reads when the training process ended without saying how the run went."""
+    if exitcode is not None and exitcode < 0:
         try:
-            train_set, test_set = self._load_data()
-            if not self._stop.is_set():
-                self._train(train_set, test_set)
-            if test_set is not None and not self._stop.is_set():
-                self._score(test_set)
-            self.outcome.emit("stopped" if self._stop.is_set() else "finished")
-        except DigitpadError as error:
-            self._fail(str(error))
-        except Exception as error:  # a bug must not kill the app silently: say what happened
-            log.exception("training failed")
-            self._fail(f"Training stopped because of an unexpected error: {error!r}")
+            how = f"was killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+    else:
+        how = f"ended unexpectedly (exit code {exitcode})"
+    return (f"The training process {how}. The network keeps the weights of the last update "
+            f"shown; start training again to continue.")
 
-    def _fail(self, message: str) -> None:
-        if self._started_training:                      # the weights core kept (restored on divergence)
-            self.snapshot.emit(self._model.get_params())
-        self.failed.emit(message)
-        self.outcome.emit("failed")
 
-    def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
-        self._started_training = True
-        last_progress = last_snapshot = 0.0
-        pending = None
-        for progress in train(self._model, self._config, train_set, test_set, self._stop.is_set):
-            now = time.monotonic()
-            pending = progress
-            if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
-                self.progressed.emit(progress)
-                last_progress, pending = now, None
-            if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
-                self.snapshot.emit(self._model.get_params())
-                last_snapshot = now
-            if not self._running.is_set():
-                if pending is not None:                    # show where training paused
-                    self.progressed.emit(pending)
-                    pending = None
-                self.snapshot.emit(self._model.get_params())
-                self._running.wait()                       # pause: block, no busy loop
-        if pending is not None:
-            self.progressed.emit(pending)
-        self.snapshot.emit(self._model.get_params())
+class ReportRelay(QThread):
+    """Receives the child's (kind, payload) reports and emits them with the run's number.
 
-    def _score(self, test_set: Dataset) -> None:
-        images, labels = test_set
-        if self._config.test_size is not None:
-            images, labels = images[:self._config.test_size], labels[:self._config.test_size]
-        chunks = []
-        for start in range(0, len(images), TEST_CHUNK):
-            if self._stop.is_set():
-                return
-            chunks.append(self._model.predict_proba(images[start:start + TEST_CHUNK]))  # (B, 10)
-        probabilities = np.concatenate(chunks) if chunks else np.zeros((0, 10))
-        self.tested.emit(TestResults(images, labels, probabilities))
+    Ends after the "outcome" report; when the child dies without one, it makes up
+    ("failed", crash_message) and ("outcome", "failed") so the GUI never waits in vain.
+    """
+
+    report = Signal(int, str, object)   # run number, kind, payload
+
+    def __init__(self, run: int, reports, process):
+        super().__init__()
+        self._run = run
+        self._reports = reports       # the reading end of the child's report pipe
+        self._process = process
+
+    def run(self) -> None:
+        if self._relay_until_outcome():
+            return
+        self._process.join(1.0)       # the pipe closed: the child is gone or going
+        self.report.emit(self._run, "failed", crash_message(self._process.exitcode))
+        self.report.emit(self._run, "outcome", "failed")
+
+    def _relay_until_outcome(self) -> bool:
+        """Emit reports until the last one (True) or until the child's end closes early (False)."""
+        while True:
+            try:
+                kind, payload = self._reports.recv()    # blocks without holding the GIL
+            except (EOFError, OSError):
+                return False
+            self.report.emit(self._run, kind, payload)
+            if kind == "outcome":
+                return True
 
 
 class TrainingController(QObject):
-    """Starts, pauses, resumes and stops training; re-emits the thread's news in the GUI thread.
+    """Starts, pauses, resumes and stops training; re-emits the child's reports in the GUI thread.
 
     state: "idle" -> "running" <-> "paused" -> "stopping" -> "idle".
     """
@@ -132,99 +80,125 @@ class TrainingController(QObject):
     paramsUpdated = Signal(object)     # dict of parameter arrays (copies: safe to keep)
     tested = Signal(object)            # TestResults
     failed = Signal(str)               # a message for the user
-    finished = Signal(str)             # "finished" | "stopped" | "failed"; the thread has ended
+    finished = Signal(str)             # "finished" | "stopped" | "failed"; the child has ended
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._thread: TrainingThread | None = None
+        self._process = None           # multiprocessing.Process of the run, None when idle
+        self._commands = None          # the GUI's end of the command pipe
+        self._relay: ReportRelay | None = None
+        self._run = 0                  # number of the current run; reports of older runs are dropped
         self._state = "idle"
-        self._outcome = "finished"
 
     def state(self) -> str:
         return self._state
 
     def is_busy(self) -> bool:
-        return self._thread is not None
+        return self._process is not None
+
+    def child_process(self):
+        """The running training process (multiprocessing.Process) or None: for tests and diagnostics."""
+        return self._process
 
     def start(self, model, config: TrainConfig, load_data: LoadData) -> None:
-        """Train `model` (give the thread its own copy) with `config` on the data `load_data()` returns."""
-        if self._thread is not None:
+        """Train a copy of `model` in a child process on the data `load_data()` returns there.
+
+        `load_data` must be picklable (gui.training_data.TrainingData); `model` itself is never
+        changed: the new weights arrive through `paramsUpdated`.
+        """
+        if self._process is not None:
             raise RuntimeError("training is already running")
-        thread = TrainingThread(model, config, load_data)
-        thread.progressed.connect(self._relay_progress)
-        thread.snapshot.connect(self._relay_snapshot)
-        thread.tested.connect(self._relay_tested)
-        thread.failed.connect(self._relay_failed)
-        thread.outcome.connect(self._remember_outcome)
-        thread.finished.connect(self._thread_ended)
-        self._thread = thread
-        self._outcome = "finished"
+        context = multiprocessing.get_context("spawn")       # never fork a process running Qt threads
+        report_reader, report_writer = context.Pipe(duplex=False)
+        command_reader, command_writer = context.Pipe(duplex=False)
+        process = context.Process(target=run_training, name="digitpad-training", daemon=True,
+                                  args=(TrainingJob(model, config, load_data), report_writer, command_reader))
+        process.start()
+        report_writer.close()          # the child holds the only writing end: its death closes the pipe
+        command_reader.close()
+        self._process, self._commands = process, command_writer
+        self._run += 1
+        self._relay = ReportRelay(self._run, report_reader, process)
+        self._relay.report.connect(self._dispatch)
         self._set_state("running")
-        thread.start()
+        self._relay.start()
 
     def pause(self) -> None:
         if self._state == "running":
-            self._thread.set_paused(True)
+            self._command("pause")
             self._set_state("paused")
 
     def resume(self) -> None:
         if self._state == "paused":
-            self._thread.set_paused(False)
+            self._command("resume")
             self._set_state("running")
 
     def toggle_pause(self) -> None:
         self.resume() if self._state == "paused" else self.pause()
 
     def stop(self) -> None:
-        if self._thread is not None and self._state != "stopping":
-            self._thread.request_stop()
+        if self._process is not None and self._state != "stopping":
+            self._command("stop")
             self._set_state("stopping")
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Stop and join the thread (window closing). True when no thread is left running."""
-        thread = self._thread
-        if thread is None:
+        """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
+        then terminate it (SIGTERM, then SIGKILL). Reports still in flight are dropped.
+        Returns True: the child has ended and been reaped when this returns."""
+        process, relay = self._process, self._relay
+        if process is None:
             return True
         self.stop()
-        ended = thread.wait(timeout_ms)
-        if ended:
-            for signal in (thread.progressed, thread.snapshot, thread.tested, thread.failed,
-                           thread.outcome, thread.finished):
-                signal.disconnect()
-            self._thread = None
-            self._set_state("idle")
-        return ended
+        process.join(timeout_ms / 1000)
+        if process.exitcode is None:
+            process.terminate()
+            process.join(STOP_GRACE_S)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+        relay.report.disconnect(self._dispatch)
+        self._forget_run()             # the child's pipe is closed now, so the relay ends at once
+        return True
+
+    def _command(self, command: str) -> None:
+        try:
+            self._commands.send(command)
+        except OSError:                # the child already ended; the relay reports how
+            pass
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
             self._state = state
             self.stateChanged.emit(state)
 
-    @Slot(object)
-    def _relay_progress(self, progress) -> None:
-        self.progressed.emit(progress)
-
-    @Slot(object)
-    def _relay_snapshot(self, params) -> None:
-        self.paramsUpdated.emit(params)
-
-    @Slot(object)
-    def _relay_tested(self, results) -> None:
-        self.tested.emit(results)
-
-    @Slot(str)
-    def _relay_failed(self, message: str) -> None:
-        self.failed.emit(message)
-
-    @Slot(str)
-    def _remember_outcome(self, outcome: str) -> None:
-        self._outcome = outcome
-
-    @Slot()
-    def _thread_ended(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+    def _forget_run(self) -> None:
+        relay, self._relay = self._relay, None
+        relay.wait()
+        relay.deleteLater()
+        self._commands.close()
+        self._process = self._commands = None     # joined already: its exit code stays readable
         self._set_state("idle")
-        self.finished.emit(self._outcome)
+
+    @Slot(int, str, object)
+    def _dispatch(self, run: int, kind: str, payload) -> None:
+        if run != self._run or self._process is None:    # queued before a shutdown: that run is over
+            return
+        if kind == "progress":
+            self.progressed.emit(payload)
+        elif kind == "params":
+            self.paramsUpdated.emit(payload)
+        elif kind == "tested":
+            self.tested.emit(payload)
+        elif kind == "failed":
+            self.failed.emit(payload)
+        elif kind == "outcome":
+            self._end_run(payload)
+
+    def _end_run(self, outcome: str) -> None:
+        """The last report arrived: reap the child (it is exiting) and say how the run ended."""
+        self._process.join(1.0)
+        if self._process.exitcode is None:
+            self._process.kill()
+            self._process.join()
+        self._forget_run()
+        self.finished.emit(outcome)

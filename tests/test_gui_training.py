@@ -1,4 +1,11 @@
-"""Training and downloading from the GUI: progress, live filters, pause/resume/stop, clean shutdown."""
+"""Training and downloading from the GUI: progress, live filters, pause/resume/stop, clean shutdown.
+
+Training runs in a child process, so the data is described (TrainingData), never a lambda.
+"""
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -8,19 +15,16 @@ from PySide6.QtWidgets import QMessageBox
 from core import data, paths
 from core.errors import DownloadCancelled
 from core.network import CNN
-from core.train import TrainConfig
+from core.train import TrainConfig, train
 from gui.download_worker import DownloadController
 from gui.main_window import MainWindow
 from gui.simulate import DIGIT_THREE, drag_stroke
+from gui.training_data import TrainingData, load_training_data
 from gui.training_worker import TrainingController
 
 SMALL = 256
-
-
-@pytest.fixture(scope="module")
-def small_sets():
-    (images, labels), (test_images, test_labels) = data.load_sample("train"), data.load_sample("test")
-    return (images[:SMALL], labels[:SMALL]), (test_images[:200], test_labels[:200])
+TEST_SIZE = 200
+SMALL_SETS = TrainingData("sample", SMALL)     # loaded in the child: the sample's first 256 images
 
 
 @pytest.fixture
@@ -32,30 +36,57 @@ def controller(qtbot):
 
 def long_config(**changes):
     """Enough steps that a test can pause and stop it midway (it is always stopped)."""
-    return TrainConfig(**{"epochs": 500, "batch_size": 8, "learning_rate": 0.01, "augment": False, **changes})
+    return TrainConfig(**{"epochs": 500, "batch_size": 8, "learning_rate": 0.01, "augment": False,
+                          "test_size": TEST_SIZE, **changes})
 
 
-def test_short_run_reports_progress_updates_weights_and_scores_the_test_set(qtbot, controller, small_sets):
+def assert_ended(process):
+    """The child was joined (reaped, so no zombie) and is not running."""
+    assert process.exitcode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+
+
+def test_short_run_reports_progress_sends_the_trained_weights_and_scores_the_test_set(qtbot, controller):
     model = CNN(seed=3)
     start = model.get_params()
     progress, snapshots, results = [], [], []
     controller.progressed.connect(progress.append)
     controller.paramsUpdated.connect(snapshots.append)
     controller.tested.connect(results.append)
-    config = TrainConfig(epochs=1, batch_size=16, learning_rate=0.02, augment=False)
+    config = TrainConfig(epochs=1, batch_size=16, learning_rate=0.02, augment=False, test_size=TEST_SIZE)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
-        controller.start(model, config, lambda: small_sets)
-    assert finished.args == ["finished"] and controller.state() == "idle"
+        controller.start(model, config, SMALL_SETS)
+    assert finished.args == ["finished"] and controller.state() == "idle" and not controller.is_busy()
     assert progress and progress[-1].kind == "epoch" and progress[-1].test_accuracy is not None
-    assert not np.array_equal(snapshots[-1]["conv.filters"], start["conv.filters"])
-    assert np.array_equal(snapshots[-1]["conv.filters"], model.params["conv.filters"])
-    assert results[0].probabilities.shape == (200, 10) and len(results[0].labels) == 200
+    assert np.array_equal(model.params["conv.filters"], start["conv.filters"])     # the GUI's model is untouched
+
+    expected = CNN(seed=3)                           # the same run here gives the child's final weights
+    for _ in train(expected, config, *SMALL_SETS()):
+        pass
+    for name, array in expected.params.items():
+        np.testing.assert_array_equal(snapshots[-1][name], array)
+    assert results[0].probabilities.shape == (TEST_SIZE, 10) and len(results[0].labels) == TEST_SIZE
+    np.testing.assert_allclose(results[0].probabilities, expected.predict_proba(results[0].images), atol=1e-6)
 
 
-def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller, small_sets):
+def test_personal_samples_are_mixed_into_the_childs_training_set(qtbot, controller):
+    images, labels = data.load_sample("test")
+    personal = (images[:4], labels[:4])
     progress = []
     controller.progressed.connect(progress.append)
-    controller.start(CNN(seed=0), long_config(), lambda: small_sets)
+    config = TrainConfig(epochs=1, batch_size=64, augment=False)
+    with qtbot.waitSignal(controller.finished, timeout=20000):
+        controller.start(CNN(seed=0), config, TrainingData("sample", SMALL, personal))
+    mixed, _ = load_training_data("sample", SMALL, personal)
+    assert len(mixed[1]) > SMALL
+    assert progress[-1].total_images == len(mixed[1])
+
+
+def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller):
+    progress = []
+    controller.progressed.connect(progress.append)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
     qtbot.waitUntil(lambda: len(progress) >= 2, timeout=10000)
 
     controller.pause()
@@ -73,10 +104,10 @@ def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller,
     assert finished.args == ["stopped"] and not controller.is_busy()
 
 
-def test_stop_while_paused_ends_the_run(qtbot, controller, small_sets):
+def test_stop_while_paused_ends_the_run(qtbot, controller):
     progress = []
     controller.progressed.connect(progress.append)
-    controller.start(CNN(seed=0), long_config(), lambda: small_sets)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
     controller.pause()
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
@@ -84,29 +115,47 @@ def test_stop_while_paused_ends_the_run(qtbot, controller, small_sets):
     assert finished.args == ["stopped"]
 
 
-def test_divergence_is_reported_and_the_weights_stay_finite(qtbot, controller, small_sets):
+def test_divergence_is_reported_and_the_weights_stay_finite(qtbot, controller):
     failures, snapshots = [], []
     controller.failed.connect(failures.append)
     controller.paramsUpdated.connect(snapshots.append)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
-        controller.start(CNN(seed=0), long_config(epochs=3, learning_rate=1e9), lambda: small_sets)
+        controller.start(CNN(seed=0), long_config(epochs=3, learning_rate=1e9), SMALL_SETS)
     assert finished.args == ["failed"]
     assert "diverged" in failures[0].lower() and "learning rate" in failures[0]
     assert all(np.isfinite(array).all() for array in snapshots[-1].values())
 
 
-def test_loading_errors_reach_the_user(qtbot, controller):
-    from core.errors import DataError
-
-    def broken():
-        raise DataError("The MNIST files are damaged.")
+def test_loading_errors_reach_the_user(qtbot, controller, tmp_path):
     failures, snapshots = [], []
     controller.failed.connect(failures.append)
     controller.paramsUpdated.connect(snapshots.append)
-    with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
-        controller.start(CNN(seed=0), TrainConfig(epochs=1), broken)
-    assert finished.args == ["failed"] and failures == ["The MNIST files are damaged."]
+    with qtbot.waitSignal(controller.finished, timeout=10000) as finished:
+        controller.start(CNN(seed=0), TrainConfig(epochs=1), TrainingData("mnist", data_dir=str(tmp_path)))
+    assert finished.args == ["failed"] and len(failures) == 1
+    assert str(tmp_path) in failures[0] and "train-images-idx3-ubyte.gz" in failures[0]
     assert snapshots == []                           # nothing was trained: the model is untouched
+
+
+def test_a_killed_training_process_is_reported_not_waited_for(qtbot, controller):
+    progress, failures = [], []
+    controller.progressed.connect(progress.append)
+    controller.failed.connect(failures.append)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
+    process = controller.child_process()
+    with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
+        process.kill()
+    assert finished.args == ["failed"] and not controller.is_busy() and controller.state() == "idle"
+    assert "training process was killed by signal SIGKILL" in failures[0]
+
+
+def test_the_training_process_never_imports_qt():
+    code = ("import sys, gui.training_process, gui.training_data; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # ---- through the main window -------------------------------------------------------------------
@@ -146,17 +195,33 @@ def test_training_from_the_window_changes_filters_curves_and_prediction(qtbot, w
     assert window.training_panel.train_action.isEnabled()
 
 
-def test_closing_the_window_mid_training_joins_the_thread(qtbot, window):
+def test_closing_the_window_mid_training_ends_the_training_process(qtbot, window):
     window.training_panel.epochs_spin.setValue(100)
     progress = []
     window.training.progressed.connect(progress.append)
     window.training_panel.train_action.trigger()
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
-    thread = window.training._thread
+    process = window.training.child_process()
+    relay = window.training._relay
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 1.0
-    assert thread.isFinished() and not window.training.is_busy()
+    assert_ended(process)
+    assert relay.isFinished() and not window.training.is_busy()
+
+
+def test_shutdown_ends_a_child_that_does_not_answer(qtbot, controller):
+    progress = []
+    controller.progressed.connect(progress.append)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
+    process = controller.child_process()
+    os.kill(process.pid, signal.SIGSTOP)             # frozen: it cannot read the stop command
+    started = time.monotonic()
+    assert controller.shutdown(300)
+    assert time.monotonic() - started < 1.0
+    assert_ended(process)
+    assert not controller.is_busy()
 
 
 def test_closing_the_window_mid_download_joins_the_thread(qtbot, window, monkeypatch):

@@ -1,0 +1,176 @@
+"""The training child process: loads the images, trains, scores the test set, reports by pipe.
+
+gui.training_worker starts `run_training` in a process made with the "spawn" method, so the
+GUI's event loop never shares the GIL or a CPU priority with the training loop. This module
+never imports Qt. The child talks through two one-way pipes:
+
+  reports (child -> GUI), (kind, payload) tuples:
+    ("progress", core.train.Progress)   at most ~10 a second, plus every epoch's end
+    ("params", {name: array})           ~7 a second, when pausing, and the final weights
+    ("tested", TestResults)             after a run that was not stopped
+    ("failed", message for the user)
+    ("outcome", "finished" | "stopped" | "failed")   always the last report
+  commands (GUI -> child): "pause", "resume", "stop". A closed command pipe (the GUI is gone)
+  counts as "stop", so a crashed GUI never leaves a training process behind.
+"""
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import DigitpadError
+from core.train import TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.1     # at most ~10 progress reports a second
+SNAPSHOT_INTERVAL_S = 0.15    # and ~7 weight snapshots a second
+TEST_CHUNK = 1000             # test images scored per step of the final evaluation
+NICENESS = 10                 # the GUI gets the CPU first when both want it
+
+Dataset = tuple[np.ndarray, np.ndarray]          # images (N, 28, 28) uint8, labels (N,) uint8
+LoadData = Callable[[], tuple[Dataset, Dataset | None]]
+
+
+@dataclass(frozen=True)
+class TestResults:
+    """The trained model's answers on the test set, for the confusion matrix and the gallery."""
+    images: np.ndarray          # (N, 28, 28) uint8
+    labels: np.ndarray          # (N,) uint8
+    probabilities: np.ndarray   # (N, 10)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """Everything the child needs; pickled to it, so `load_data` must be picklable (no lambda)."""
+    model: object               # core.network.CNN, trained in the child (the GUI's copy is untouched)
+    config: TrainConfig
+    load_data: LoadData         # e.g. gui.training_data.TrainingData
+
+
+def run_training(job: TrainingJob, reports, commands) -> None:
+    """The child process's entry point. `reports`/`commands`: multiprocessing Connections."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl+C in a terminal is the GUI's to handle
+    _lower_priority()
+    try:
+        TrainingRun(job, reports, commands).run()
+    except (BrokenPipeError, ConnectionResetError):
+        pass                                        # the GUI went away: nobody to report to
+    finally:
+        reports.close()
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(NICENESS)
+    except (AttributeError, OSError):               # no os.nice (Windows) or not allowed
+        pass
+
+
+class TrainingRun:
+    """One run in the child: the same steps the GUI shows, with throttled reports."""
+
+    def __init__(self, job: TrainingJob, reports, commands):
+        self._model = job.model
+        self._config = job.config
+        self._load_data = job.load_data
+        self._reports = reports
+        self._commands = commands
+        self._stopped = False
+        self._paused = False
+        self._started_training = False
+
+    def run(self) -> None:
+        try:
+            train_set, test_set = self._load_data()
+            if not self._should_stop():
+                self._train(train_set, test_set)
+            if test_set is not None and not self._should_stop():
+                self._score(test_set)
+            self._send("outcome", "stopped" if self._stopped else "finished")
+        except DigitpadError as error:
+            self._fail(str(error))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception as error:  # a bug must not end the run silently: say what happened
+            log.exception("training failed")
+            self._fail(f"Training stopped because of an unexpected error: {error!r}")
+
+    # ---- commands from the GUI ---------------------------------------------------------------
+    def _should_stop(self) -> bool:
+        """Apply the commands waiting in the pipe (cheap when there are none); True once stopped."""
+        while not self._stopped and self._commands.poll():
+            self._apply(self._receive())
+        return self._stopped
+
+    def _wait_while_paused(self) -> None:
+        while self._paused and not self._stopped:
+            self._apply(self._receive())                # blocks: no busy loop while paused
+
+    def _receive(self) -> str:
+        try:
+            return self._commands.recv()
+        except (EOFError, OSError):                     # the GUI closed its end or died
+            return "stop"
+
+    def _apply(self, command: str) -> None:
+        if command == "stop":
+            self._stopped, self._paused = True, False
+        elif command in ("pause", "resume"):
+            self._paused = command == "pause"
+
+    # ---- the run -----------------------------------------------------------------------------
+    def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
+        self._started_training = True
+        last_progress = last_snapshot = 0.0
+        pending = None                                  # the newest progress not yet reported
+        for progress in train(self._model, self._config, train_set, test_set, self._should_stop):
+            now = time.monotonic()
+            pending = progress
+            if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
+                self._send("progress", progress)
+                last_progress, pending = now, None
+            if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
+                self._send_params()
+                last_snapshot = now
+            if self._paused:
+                pending = self._report_pause(pending)
+                self._wait_while_paused()
+        if pending is not None:
+            self._send("progress", pending)
+        self._send_params()                             # the final weights, also after a stop
+
+    def _report_pause(self, pending):
+        """Show exactly where training paused; returns the (now empty) pending progress."""
+        if pending is not None:
+            self._send("progress", pending)
+        self._send_params()
+        return None
+
+    def _score(self, test_set: Dataset) -> None:
+        images, labels = test_set
+        if self._config.test_size is not None:
+            images, labels = images[:self._config.test_size], labels[:self._config.test_size]
+        chunks = []
+        for start in range(0, len(images), TEST_CHUNK):
+            if self._should_stop():
+                return
+            chunks.append(self._model.predict_proba(images[start:start + TEST_CHUNK]))  # (B, 10)
+        probabilities = np.concatenate(chunks) if chunks else np.zeros((0, 10))        # (N, 10)
+        self._send("tested", TestResults(images, labels, probabilities))
+
+    def _fail(self, message: str) -> None:
+        if self._started_training:                      # the weights core kept (restored on divergence)
+            self._send_params()
+        self._send("failed", message)
+        self._send("outcome", "failed")
+
+    def _send_params(self) -> None:
+        self._send("params", self._model.get_params())
+
+    def _send(self, kind: str, payload) -> None:
+        self._reports.send((kind, payload))

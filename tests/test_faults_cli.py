@@ -223,9 +223,10 @@ DOWNLOAD_THEN_TRAIN = (
 @pytest.mark.keeps_data
 def test_ctrl_c_during_a_download_is_one_line_and_keeps_nothing_partial(tmp_path):
     with MnistServer({}, "hang") as hang:
+        command = [sys.executable, "-c", DOWNLOAD_THEN_TRAIN, hang.url,
+                   "--dataset", "mnist", "--save", str(tmp_path / "m.npz")]
         process = subprocess.Popen(
-            [sys.executable, "-c", DOWNLOAD_THEN_TRAIN, hang.url, "--dataset", "mnist", "--save", str(tmp_path / "m.npz")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + 30
         while not hang.requests and time.monotonic() < deadline and process.poll() is None:

@@ -139,7 +139,8 @@ def test_a_failed_save_as_keeps_the_old_file_and_shows_a_dialog(window, tmp_path
     monkeypatch.undo()
     assert len(warnings) == 1 and warnings[0][0] == "Cannot save the model" and words in warnings[0][1]
     assert old.read_bytes() == before
-    assert sorted(p.name for p in old.parent.iterdir() if p.suffix in (".npz", ".tmp")) == ["mine.npz", "pretrained.npz"]
+    left = sorted(p.name for p in old.parent.iterdir() if p.suffix in (".npz", ".tmp"))
+    assert left == ["mine.npz", "pretrained.npz"]                 # no temporary file left behind
     assert window.session.unsaved                     # still marked as needing a save
 
 

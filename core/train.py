@@ -126,6 +126,7 @@ def _train_loop(model, config, images, labels, test_set, should_stop):
     total_steps = steps_per_epoch * config.epochs
     optimizer = SGD(model.params, config.learning_rate, config.momentum)
     recent = deque(maxlen=RUNNING_WINDOW)  # (loss * batch, correct, batch) of recent steps
+    last_good = model.get_params()
     seen, busy = 0, 0.0
     for epoch in range(1, config.epochs + 1):
         order = rng.permutation(n)
@@ -138,7 +139,7 @@ def _train_loop(model, config, images, labels, test_set, should_stop):
             y = labels[batch]
             global_step = (epoch - 1) * steps_per_epoch + step - 1
             optimizer.lr = learning_rate_at(config, global_step, total_steps)
-            loss, correct = _step(model, optimizer, x, y, epoch, step)
+            loss, correct = _step(model, optimizer, x, y, epoch, step, last_good)
             busy += time.perf_counter() - started
             seen += len(batch)
             recent.append((loss * len(batch), correct, len(batch)))
@@ -157,16 +158,21 @@ def _augmenter(config):
     return augment
 
 
-def _step(model, optimizer, x, y, epoch, step):
-    """One gradient step; on a NaN or infinite loss, undo back to the last good weights."""
-    before = model.get_params()  # 14 k numbers: cheap insurance
+def _step(model, optimizer, x, y, epoch, step, last_good):
+    """One gradient step. On a NaN or infinite loss (or weights), go back to `last_good`.
+
+    `last_good` holds the weights at which the most recent loss was finite: the weights this
+    step starts from once their loss checks out. Weights whose own loss overflowed are never kept.
+    """
     loss, grads, probs = model.forward_backward(x, y)
     if not math.isfinite(loss):
-        _restore(model, optimizer, before)
+        _restore(model, optimizer, last_good)
         raise _diverged(loss, optimizer.lr, epoch, step)
+    for name, value in model.params.items():  # 14 k numbers: cheap insurance
+        last_good[name][...] = value
     optimizer.step(grads)
     if not all(np.isfinite(p).all() for p in model.params.values()):
-        _restore(model, optimizer, before)
+        _restore(model, optimizer, last_good)
         raise _diverged(float("inf"), optimizer.lr, epoch, step)
     correct = int((probs.argmax(axis=1) == y).sum())
     return loss, correct

@@ -75,8 +75,6 @@ def test_ending_the_program_mid_download_leaves_no_partial_file(tmp_path):
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="core.train restores the weights from before the failing step, which are "
-                                       "the ones that overflowed; they should be from before the last good step")
 def test_weights_restored_after_divergence_still_give_finite_predictions():
     images, labels = load_sample("train")
     model = CNN(seed=0)

@@ -71,18 +71,22 @@ def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
 def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(sample):
     model = CNN(seed=0)
     config = TrainConfig(epochs=1, batch_size=32, learning_rate=1000, momentum=0.9, train_size=640, augment=False)
-    snapshots = []
+    states = [params_of(model)]  # the weights before the run, then after every finished step
     with pytest.raises(TrainingDiverged, match="learning rate") as info:
         for _ in train(model, config, sample[0]):
-            snapshots.append(params_of(model))
+            states.append(params_of(model))
     assert "restored" in str(info.value)
     assert all(np.all(np.isfinite(v)) for v in model.params.values())
-    last_good = snapshots[-1] if snapshots else params_of(CNN(seed=0))
-    for name in last_good:
-        np.testing.assert_array_equal(model.params[name], last_good[name])
+    # Restored: the state the last finite-loss step started from (or, if the update itself
+    # overflowed, the one it produced) -- one of the last two states, never anything newer.
+    matches = [i for i, state in enumerate(states)
+               if all(np.array_equal(model.params[name], state[name]) for name in state)]
+    assert matches and matches[-1] >= len(states) - 2
+    with np.errstate(all="ignore"):
+        probabilities = model.predict_proba(sample[0][0][:640])  # (640, 10)
+    assert np.isfinite(probabilities).all()  # the restored weights still give answers
 
 
-@pytest.mark.faults
 def test_bad_settings_are_refused_with_the_setting_named():
     with pytest.raises(ValueError, match="learning rate"):
         next(train(CNN(), TrainConfig(learning_rate=-1), (np.zeros((1, 28, 28)), np.zeros(1))))

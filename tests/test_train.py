@@ -87,6 +87,7 @@ def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(samp
     assert np.isfinite(probabilities).all()  # the restored weights still give answers
 
 
+@pytest.mark.faults
 def test_bad_settings_are_refused_with_the_setting_named():
     with pytest.raises(ValueError, match="learning rate"):
         next(train(CNN(), TrainConfig(learning_rate=-1), (np.zeros((1, 28, 28)), np.zeros(1))))

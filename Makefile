@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MNIST  ?= ../shared/mnist
 
-.PHONY: run test setup bench bench-gui bench-drawn screenshot model sample clean
+.PHONY: run test setup bench bench-gui bench-drawn faults screenshot model sample clean
 
 run: $(STAMP)
 	$(BIN)/digitpad
@@ -29,6 +29,9 @@ bench-drawn: $(STAMP)
 
 bench-gui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/gui_latency.py
+
+faults: $(STAMP)
+	$(BIN)/python tools/fault_report.py
 
 screenshot: $(STAMP)
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python tools/screenshot.py docs/screenshot.png

@@ -19,7 +19,7 @@ from gui.training_process import LoadData, TestResults, TrainingJob, run_trainin
 
 __all__ = ["TestResults", "TrainingController"]
 
-STOP_GRACE_S = 0.1     # after shutdown's timeout: time a terminated child gets before SIGKILL
+STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -113,7 +113,15 @@ class TrainingController(QObject):
         command_reader, command_writer = context.Pipe(duplex=False)
         process = context.Process(target=run_training, name="digitpad-training", daemon=True,
                                   args=(TrainingJob(model, config, load_data), report_writer, command_reader))
-        process.start()
+        try:
+            process.start()
+        except OSError as error:       # out of memory or processes: tell the user, as for any failed run
+            for end in (report_reader, report_writer, command_reader, command_writer):
+                end.close()
+            self.failed.emit(f"Could not start the training process: {error.strerror or error}. "
+                             f"Close other programs and try again.")
+            self.finished.emit("failed")
+            return
         report_writer.close()          # the child holds the only writing end: its death closes the pipe
         command_reader.close()
         self._process, self._commands = process, command_writer
@@ -143,13 +151,14 @@ class TrainingController(QObject):
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
-        then terminate it (SIGTERM, then SIGKILL). Reports still in flight are dropped.
+        then terminate it (SIGTERM, then SIGKILL after STOP_GRACE_S, which is part of the
+        timeout). Reports still in flight are dropped.
         Returns True: the child has ended and been reaped when this returns."""
         process, relay = self._process, self._relay
         if process is None:
             return True
         self.stop()
-        process.join(timeout_ms / 1000)
+        process.join(max(timeout_ms / 1000 - STOP_GRACE_S, 0))
         if process.exitcode is None:
             process.terminate()
             process.join(STOP_GRACE_S)

@@ -104,15 +104,21 @@ def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller)
     assert finished.args == ["stopped"] and not controller.is_busy()
 
 
-def test_stop_while_paused_ends_the_run(qtbot, controller):
-    progress = []
+def test_stop_while_paused_ends_the_run_and_sends_the_paused_weights(qtbot, controller):
+    progress, snapshots = [], []
     controller.progressed.connect(progress.append)
+    controller.paramsUpdated.connect(snapshots.append)
     controller.start(CNN(seed=0), long_config(), SMALL_SETS)
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
     controller.pause()
+    qtbot.wait(300)                                  # the child reports where it paused, then waits
+    paused = len(snapshots)
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         controller.stop()
     assert finished.args == ["stopped"]
+    assert len(snapshots) == paused + 1              # the final weights: the paused ones, untrained since
+    for name, array in snapshots[-1].items():
+        np.testing.assert_array_equal(array, snapshots[paused - 1][name])
 
 
 def test_divergence_is_reported_and_the_weights_stay_finite(qtbot, controller):

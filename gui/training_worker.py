@@ -1,9 +1,12 @@
 """Training off the GUI's process: a child process trains, a thin thread relays its reports.
 
-Why a process: a training thread shares the GIL with the GUI thread (every Qt call made from
-Python gives it up and waits to get it back) and gets the same CPU priority as the event loop,
-so drawing stuttered while the network trained. The child (gui.training_process, never Qt)
-runs at a lower priority and holds no lock the GUI needs.
+Why a process (measured with bench/gui_latency.py): the GUI thread's long event-loop passes
+(~15-20 ms of its own work when a weight update, a progress update and a stroke's prediction
+repaint the plots together) grew to 31-53 ms with a training thread beside it, because the
+GUI thread then also waited for the GIL (every Qt call from Python gives it up and takes it
+back) and for a CPU (two cores, the training at the same priority as the event loop and Qt's
+painting helper threads). The child (gui.training_process, never Qt) shares no GIL and runs
+at a lower priority, so the GUI gets the CPU first.
 
 `ReportRelay` (a QThread) blocks on the child's report pipe and emits each report; it is
 connected to `TrainingController`, a QObject in the GUI thread, so Qt queues the reports into
@@ -24,7 +27,9 @@ STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
 
 def crash_message(exitcode: int | None) -> str:
     """What the user reads when the training process ended without saying how the run went."""
-    if exitcode is not None and exitcode < 0:
+    if exitcode is None:
+        how = "stopped reporting"
+    elif exitcode < 0:
         try:
             how = f"was killed by signal {signal.Signals(-exitcode).name}"
         except ValueError:
@@ -51,11 +56,14 @@ class ReportRelay(QThread):
         self._process = process
 
     def run(self) -> None:
-        if self._relay_until_outcome():
-            return
-        self._process.join(1.0)       # the pipe closed: the child is gone or going
-        self.report.emit(self._run, "failed", crash_message(self._process.exitcode))
-        self.report.emit(self._run, "outcome", "failed")
+        try:
+            if self._relay_until_outcome():
+                return
+            self._process.join(1.0)   # the pipe closed: the child is gone or going
+            self.report.emit(self._run, "failed", crash_message(self._process.exitcode))
+            self.report.emit(self._run, "outcome", "failed")
+        finally:
+            self._reports.close()
 
     def _relay_until_outcome(self) -> bool:
         """Emit reports until the last one (True) or until the child's end closes early (False)."""

@@ -156,6 +156,22 @@ def test_a_killed_training_process_is_reported_not_waited_for(qtbot, controller)
     assert "training process was killed by signal SIGKILL" in failures[0]
 
 
+def test_a_training_process_that_cannot_start_is_reported(qtbot, controller, monkeypatch):
+    import errno
+    import multiprocessing
+
+    def no_more_processes(self):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+    monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start", no_more_processes)
+    failures = []
+    controller.failed.connect(failures.append)
+    with qtbot.waitSignal(controller.finished, timeout=1000) as finished:
+        controller.start(CNN(seed=0), long_config(), SMALL_SETS)
+    assert finished.args == ["failed"] and not controller.is_busy() and controller.state() == "idle"
+    assert failures == ["Could not start the training process: Resource temporarily unavailable. "
+                        "Close other programs and try again."]
+
+
 def test_the_training_process_never_imports_qt():
     code = ("import sys, gui.training_process, gui.training_data; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))))")

@@ -1,5 +1,5 @@
 """``python -m gui`` starts the drawing pad."""
-from gui.app import main
+from gui.launch import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

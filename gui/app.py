@@ -1,8 +1,9 @@
 """Start the app: `digitpad` (installed script) or `python -m gui`."""
 import sys
+import traceback
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gui.settings import APPLICATION, ORGANIZATION
 
@@ -17,8 +18,30 @@ def make_app(argv=None) -> QApplication:
     return app
 
 
+def report_unexpected_errors() -> None:
+    """A bug in a slot shows a dialog (and the traceback on stderr) instead of passing unnoticed.
+
+    Qt keeps running after an exception in a slot; the user is told, and can save their model.
+    """
+
+    def hook(kind, error, tb):
+        traceback.print_exception(kind, error, tb)
+        if issubclass(kind, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        QMessageBox.critical(
+            None, "digitpad: unexpected error",
+            f"Something went wrong inside digitpad ({kind.__name__}: {error}).\n\n"
+            "The app keeps running; saving your model now is a good idea. "
+            "The details were written to the terminal.",
+        )
+
+    sys.excepthook = hook
+
+
 def main(argv=None) -> int:
     app = make_app(argv)
+    report_unexpected_errors()
     from gui.main_window import MainWindow   # after the QApplication exists
 
     window = MainWindow()

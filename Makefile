@@ -34,7 +34,7 @@ faults: $(STAMP)
 	$(BIN)/python tools/fault_report.py
 
 screenshot: $(STAMP)
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python tools/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python tools/screenshot.py docs/screenshot.png
 
 # The shipped model: the default recipe on full MNIST (see README).
 model: $(STAMP)

@@ -1,5 +1,6 @@
 """Live loss and accuracy curves of a training run (pyqtgraph)."""
 import pyqtgraph as pg
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 TRAIN_PEN = pg.mkPen("#3b6fb6", width=2)
@@ -39,6 +40,14 @@ class TrainingCurves(QWidget):
         self.setToolTip("Blue: running average on recent training batches. Red dots: the test set, "
                         "after each epoch.")
         self.clear()
+
+    def sizeHint(self) -> QSize:
+        """Modest, so the scrolling Training tab fits its viewport and only grows the plots into spare room.
+
+        (pyqtgraph's own hint is ~480 px tall; a word-wrapped label makes the tab's layout
+        height-for-width, and the scroll area then sizes the tab by its children's hints.)
+        """
+        return QSize(420, 200)
 
     def clear(self) -> None:
         self._points = {"train_x": [], "train_loss": [], "train_acc": [],

@@ -2,8 +2,8 @@
 
     python tools/screenshot.py [docs/screenshot.png]
 
-Starts the app in a real window with private settings, trains briefly on the bundled MNIST
-sample so the curves, filters and results have something to show, draws a "3" with
+Starts the app in a real window with private settings, trains a fresh network briefly on the
+bundled MNIST sample so the curves, filters and results have something to show, draws a "3" with
 synthetic mouse events and saves the window as a PNG.
 """
 import argparse
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WINDOW_SIZE = (1400, 900)
+WINDOW_SIZE = (1600, 1000)
 EPOCHS = 2
 TRAIN_TIMEOUT_MS = 120_000
 
@@ -60,6 +60,7 @@ def main(argv=None) -> int:
     window.show()
     pause(app, 200)
 
+    window.new_model()  # random weights, so the curves show a network learning from scratch
     panel = window.training_panel
     panel.epochs_spin.setValue(EPOCHS)
     panel.train_action.trigger()

@@ -13,43 +13,17 @@ import time
 import numpy as np
 import pytest
 from mnist_server import MnistServer, closed_port_url
-from PySide6.QtWidgets import QMessageBox
 
 import core.download
-from core import paths
 from core.data import SPLIT_FILES
 from core.idx import encode_idx, encode_idx_gz
 from core.network import CNN
 from core.paths import cache_dir
 from core.train import TrainConfig
-from gui.main_window import MainWindow
+from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 from gui.simulate import DIGIT_THREE, drag_stroke
 
 pytestmark = pytest.mark.faults
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-    """QMessageBox.warning calls as (title, message), recorded instead of shown."""
-    calls = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *rest, **kw: calls.append((title, text)))
-    return calls
-
-
-@pytest.fixture
-def pretrained(tmp_path, monkeypatch):
-    path = tmp_path / "pretrained.npz"
-    CNN(seed=1).save(path)
-    monkeypatch.setattr(paths, "PRETRAINED_MODEL", path)
-    return path
-
-
-def open_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 @pytest.fixture

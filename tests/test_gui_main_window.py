@@ -3,38 +3,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
 from core import paths
 from core.network import CNN
 from gui.main_window import MainWindow
+from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 from gui.simulate import DIGIT_THREE, drag_stroke, interpolate, move, press, release
-
-
-@pytest.fixture
-def pretrained(tmp_path, monkeypatch):
-    """A known 'pretrained' model file, so tests do not depend on assets/model.npz."""
-    path = tmp_path / "pretrained.npz"
-    CNN(seed=1).save(path)
-    monkeypatch.setattr(paths, "PRETRAINED_MODEL", path)
-    return path
-
-
-@pytest.fixture
-def warnings(monkeypatch):
-    """Record QMessageBox.warning calls instead of blocking on a dialog."""
-    calls = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: calls.append(args))
-    return calls
-
-
-def open_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    return window
 
 
 @pytest.fixture
@@ -107,7 +81,7 @@ def test_corrupt_model_file_shows_an_error_and_keeps_the_model(window, tmp_path,
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"this is not a model")
     assert window.open_model(bad) is False
-    assert len(warnings) == 1 and "bad.npz" in warnings[0][2]
+    assert len(warnings) == 1 and "bad.npz" in warnings[0][1]
     after = window.model.get_params()
     assert all(np.array_equal(before[k], after[k]) for k in before)
 

@@ -54,6 +54,19 @@ def paint_strokes(painter: QPainter, strokes: list[Stroke], color: QColor) -> No
             painter.drawPath(stroke_path(stroke.points))
 
 
+def render(device, side: int, paper, background: QImage | None, strokes: list[Stroke], ink: QColor):
+    """Fill a square `device` (QImage or QPixmap) of `side` pixels: paper, background image, strokes."""
+    device.fill(paper)
+    painter = QPainter(device)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    if background is not None:
+        painter.drawImage(QRectF(0, 0, side, side), background)
+    painter.scale(side, side)
+    paint_strokes(painter, strokes, ink)
+    painter.end()
+
+
 def qimage_to_array(image: QImage) -> np.ndarray:
     """A Grayscale8 QImage as a (H, W) uint8 array (copied; row padding removed)."""
     height, width, stride = image.height(), image.width(), image.bytesPerLine()
@@ -155,15 +168,7 @@ class DrawingCanvas(QWidget):
     def to_array(self, size: int = ARRAY_SIZE) -> np.ndarray:
         """The drawing as a (size, size) uint8 array, ink 255 on 0, including a stroke in progress."""
         image = QImage(size, size, QImage.Format.Format_Grayscale8)
-        image.fill(0)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if self._background is not None:
-            painter.drawImage(QRectF(0, 0, size, size), self._background)
-        painter.scale(size, size)
-        paint_strokes(painter, self._all_strokes(), QColor(255, 255, 255))
-        painter.end()
+        render(image, size, 0, self._background, self._all_strokes(), QColor(255, 255, 255))
         return qimage_to_array(image)
 
     # ---- geometry ---------------------------------------------------------------------------
@@ -256,15 +261,7 @@ class DrawingCanvas(QWidget):
         side = round(paper.width() * ratio)
         if self._cache is None or self._cache.width() != side:
             pixmap = QPixmap(side, side)
-            pixmap.fill(PAPER)
-            painter = QPainter(pixmap)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            if self._background_shown is not None:
-                painter.drawImage(QRectF(0, 0, side, side), self._background_shown)
-            painter.scale(side, side)
-            paint_strokes(painter, self._strokes, INK)
-            painter.end()
+            render(pixmap, side, PAPER, self._background_shown, self._strokes, INK)
             pixmap.setDevicePixelRatio(ratio)
             self._cache = pixmap
         return self._cache

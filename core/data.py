@@ -14,7 +14,7 @@ from core.idx import read_images, read_labels
 from core.paths import ASSETS_DIR, cache_dir
 
 __all__ = [
-    "MIRRORS", "SAMPLE_DIR", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
+    "MIRRORS", "SAMPLE_DIR", "SAMPLE_FILES", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
     "load_sample", "mnist_available", "mnist_folder", "mnist_problem",
 ]
 
@@ -23,6 +23,8 @@ SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+# The sample's files carry a prefix so that they are never mistaken for (or taken as) the full set.
+SAMPLE_FILES = {split: tuple(f"sample-{name}" for name in names) for split, names in SPLIT_FILES.items()}
 SOURCES = ("auto", "mnist", "sample")
 
 
@@ -88,7 +90,8 @@ def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None,
 
 def load_sample(split: str):
     """The bundled real-MNIST sample: train 10,000 or test 2,000 images, 10% per digit."""
-    return _load_pair(SAMPLE_DIR, _split_names(split))
+    _split_names(split)  # validates `split`
+    return _load_pair(SAMPLE_DIR, SAMPLE_FILES[split])
 
 
 def load_dataset(source="auto", data_dir=None, allow_download=True, log=None, progress=None, should_cancel=None):

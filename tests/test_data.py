@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.data import SAMPLE_DIR, SPLIT_FILES, load_dataset, load_mnist, load_sample, mnist_available
+from core.data import SAMPLE_DIR, SAMPLE_FILES, SPLIT_FILES, load_dataset, load_mnist, load_sample, mnist_available
 from core.errors import DataError
 from core.idx import MAX_ITEMS, encode_idx, encode_idx_gz, read_images, read_labels
 
@@ -248,7 +248,8 @@ def test_make_sample_is_balanced_and_reproducible(tmp_path):
     other = tool.build_sample(tmp_path / "full", tmp_path / "c", seed=4, sizes=sizes)
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
     assert [p.read_bytes() for p in first] != [p.read_bytes() for p in other]
-    images, labels = load_mnist("train", tmp_path / "a")
+    images_name, labels_name = SAMPLE_FILES["train"]
+    images, labels = read_images(tmp_path / "a" / images_name), read_labels(tmp_path / "a" / labels_name)
     assert np.bincount(labels, minlength=10).tolist() == [5] * 10
     full_images, full_labels = load_mnist("train", tmp_path / "full")
     for image, label in zip(images, labels):

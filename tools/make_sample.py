@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import SAMPLE_DIR, SPLIT_FILES  # noqa: E402
+from core.data import SAMPLE_DIR, SAMPLE_FILES, SPLIT_FILES  # noqa: E402
 from core.idx import NUM_CLASSES, encode_idx_gz, read_images, read_labels  # noqa: E402
 
 SAMPLE_SIZES = {"train": 10_000, "test": 2_000}
@@ -45,7 +45,8 @@ def build_sample(source: Path, out: Path, seed: int = DEFAULT_SEED, sizes=None) 
         images = read_images(source / images_name)  # (N, 28, 28) uint8
         labels = read_labels(source / labels_name)  # (N,) uint8
         chosen = balanced_indices(labels, sizes[split], rng)
-        for name, array in ((images_name, images[chosen]), (labels_name, labels[chosen])):
+        sample_names = SAMPLE_FILES[split]
+        for name, array in ((sample_names[0], images[chosen]), (sample_names[1], labels[chosen])):
             path = out / name
             path.write_bytes(encode_idx_gz(array))
             written.append(path)

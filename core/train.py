@@ -16,6 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from core.errors import TrainingDiverged
+from core.losses import log_softmax
 from core.optim import SGD
 
 RUNNING_WINDOW = 100  # batches averaged into Progress.loss and .accuracy (the tutorial's 100 steps)
@@ -80,8 +81,6 @@ class Progress:
 
 def evaluate(model, images, labels, batch_size=1000):
     """Mean cross-entropy and accuracy of `model` on a labelled set."""
-    from core.losses import log_softmax
-
     total_loss, correct = 0.0, 0
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(images), batch_size):

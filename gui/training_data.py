@@ -29,11 +29,7 @@ class TrainingData:
 
 def load_training_data(source: str, train_size: int | None, personal: Dataset | None = None, data_dir=None):
     """(train_set, test_set) for `source` "sample" or "mnist"; raises core.errors.DataError."""
-    if source == "mnist":
-        train_set = data.load_mnist("train", data_dir, allow_download=False)
-        test_set = data.load_mnist("test", data_dir, allow_download=False)
-    else:
-        train_set, test_set = data.load_sample("train"), data.load_sample("test")
+    train_set, test_set, _ = data.load_dataset(source, data_dir, allow_download=False)
     images, labels = train_set
     if train_size is not None:
         images, labels = images[:train_size], labels[:train_size]

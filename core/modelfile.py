@@ -6,13 +6,12 @@ it was. Reading checks everything before a model is built from the file: that it
 of .npy arrays, no member is absurdly large, the keys and shapes fit together, the values
 are finite floats.
 """
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from core import atomic
 from core.errors import ModelFileError
 
 FORMAT_VERSION = 1
@@ -24,27 +23,13 @@ PARAM_KEYS = ("conv.filters", "softmax.weights", "softmax.biases")
 def save_params(path, params):
     """Write params (name -> array) to `path` atomically; ModelFileError if that fails."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
     try:
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        atomic.save_npz(path, {"format_version": np.int32(FORMAT_VERSION), **arrays}, mode=_mode_for(path))
     except OSError as err:
-        raise ModelFileError(f"Cannot save the model to {path}: {err.strerror or err}.") from err
-    try:
-        with os.fdopen(handle, "wb") as tmp:
-            arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
-            np.savez(tmp, format_version=np.int32(FORMAT_VERSION), **arrays)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, _mode_for(path))
-        os.replace(tmp_name, path)
-    except OSError as err:
-        _remove_quietly(tmp_name)
         raise ModelFileError(
             f"Cannot save the model to {path}: {err.strerror or err}. Any earlier file there is unchanged."
         ) from err
-    except BaseException:
-        _remove_quietly(tmp_name)
-        raise
 
 
 def _mode_for(path):
@@ -53,13 +38,6 @@ def _mode_for(path):
         return path.stat().st_mode & 0o777
     except OSError:
         return 0o644
-
-
-def _remove_quietly(name):
-    try:
-        os.remove(name)
-    except OSError:
-        pass
 
 
 def load_params(path):

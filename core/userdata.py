@@ -12,7 +12,6 @@ An unreadable samples file is never deleted or overwritten:
   "<name>.corrupt-<YYYYmmdd-HHMMSS>" (see .set_aside_path) before writing a new one.
 """
 import os
-import tempfile
 import time
 import zipfile
 import zlib
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import paths
+from core import atomic, paths
 from core.errors import DataError
 
 FILE_NAME = "handwriting.npz"
@@ -143,18 +142,10 @@ def write_samples(path, images, labels):
     is raised.
     """
     path = Path(path)
-    temp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, images=images, labels=labels)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
+        atomic.save_npz(path, {"images": images, "labels": labels})
     except OSError as error:
-        if temp_name is not None:
-            _remove_quietly(temp_name)
         reason = error.strerror or str(error)
         raise DataError(
             f"Your handwriting samples could not be saved to {path}: {reason}. "
@@ -221,10 +212,3 @@ def _frozen(array):
     """Mark `array` read-only so callers cannot change stored samples behind our back."""
     array.flags.writeable = False
     return array
-
-
-def _remove_quietly(name):
-    try:
-        os.remove(name)
-    except OSError:
-        pass

@@ -206,7 +206,7 @@ def test_a_full_disk_at_save_time_keeps_the_previous_file(capsys, tmp_path, monk
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("core.modelfile.os.fsync", disk_full)
+    monkeypatch.setattr("core.atomic.os.fsync", disk_full)
     status, out, err = run_main(capsys, "--dataset", "sample", "--save", save, *QUICK)
     line = the_error_line(err)
     assert status == 1 and "No space left on device" in line and "unchanged" in line

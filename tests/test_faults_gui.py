@@ -107,7 +107,7 @@ def test_a_failed_save_as_keeps_the_old_file_and_shows_a_dialog(window, tmp_path
     CNN(seed=7).save(old)
     before = old.read_bytes()
     window.session.unsaved = True                     # as after training: the work is not saved yet
-    monkeypatch.setattr(f"core.modelfile.{target}", refuse(error))
+    monkeypatch.setattr(f"core.atomic.{target}", refuse(error))
     monkeypatch.setattr("gui.main_window.QFileDialog.getSaveFileName", lambda *args, **kw: (str(old), ""))
     window.save_action.trigger()
     monkeypatch.undo()

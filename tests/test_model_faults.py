@@ -126,7 +126,7 @@ def fail_with(error):
 def test_a_failed_save_leaves_the_previous_file_untouched(good_file, monkeypatch, target, error, message):
     before = good_file.read_bytes()
     module, name = target.split(".")
-    monkeypatch.setattr(f"core.modelfile.{module}.{name}", fail_with(error))
+    monkeypatch.setattr(f"core.atomic.{module}.{name}", fail_with(error))
     with pytest.raises(ModelFileError, match=message):
         CNN(seed=99).save(good_file)
     monkeypatch.undo()

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from core import userdata
+from core import atomic, userdata
 from core.errors import DataError
 from core.userdata import PersonalDataset
 
@@ -274,7 +274,7 @@ def test_unwritable_folder_raises_and_keeps_old_file(tmp_path, monkeypatch):
     def denied(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(userdata.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
     with pytest.raises(DataError, match="Permission denied"):
         data.add(digit_image(40), 4)
     assert data.path.read_bytes() == before

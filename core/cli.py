@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from core.data import load_dataset
 from core.errors import DigitpadError, ModelFileError
 from core.network import CNN
 from core.train import TUTORIAL, TrainConfig, evaluate, train
@@ -109,10 +110,13 @@ def run(args, config):
     stop = StopFlag()
     with stop.on_interrupt():
         if args.tutorial:
-            run_tutorial(model, config, train_set, test_set, stop)
+            last_epoch = run_tutorial(model, config, train_set, test_set, stop)
         else:
-            run_with_bar(model, config, train_set, test_set, stop)
-    loss, accuracy = evaluate(model, *test_set)
+            last_epoch = run_with_bar(model, config, train_set, test_set, stop)
+    if last_epoch is not None and last_epoch.epoch == config.epochs and not stop.requested:
+        loss, accuracy = last_epoch.test_loss, last_epoch.test_accuracy  # already measured: the final weights
+    else:
+        loss, accuracy = evaluate(model, *test_set)
     if stop.requested:
         saved = args.save.with_name(f"{args.save.stem}-interrupted{args.save.suffix or '.npz'}")
         model.save(saved)
@@ -127,8 +131,6 @@ def run(args, config):
 
 
 def load_data(args):
-    from core.data import load_dataset
-
     with DownloadBar() as bar:
         return load_dataset(
             args.dataset, data_dir=args.data_dir, allow_download=args.download,
@@ -137,6 +139,8 @@ def load_data(args):
 
 
 def run_with_bar(model, config, train_set, test_set, stop):
+    """Train under a tqdm bar; returns the last epoch's Progress (with its test figures), or None."""
+    last_epoch = None
     total = (config.train_size or len(train_set[0])) * config.epochs
     with tqdm(total=total, unit="img", unit_scale=True, dynamic_ncols=True, desc="Training") as bar:
         for progress in train(model, config, train_set, test_set, should_stop=stop):
@@ -146,12 +150,14 @@ def run_with_bar(model, config, train_set, test_set, stop):
                     bar.set_postfix(epoch=f"{progress.epoch}/{progress.epochs}", loss=f"{progress.loss:.3f}",
                                     acc=f"{progress.accuracy:.1%}", refresh=False)
             else:
+                last_epoch = progress
                 bar.write(f"Epoch {progress.epoch}/{progress.epochs}: test loss {progress.test_loss:.4f}, "
                           f"test accuracy {progress.test_accuracy:.2%}")
+    return last_epoch
 
 
 def run_tutorial(model, config, train_set, test_set, stop):
-    """Print the tutorial's own progress lines instead of a bar."""
+    """Print the tutorial's own progress lines instead of a bar; it tests once, at the end (None here)."""
     epoch = 0
     for progress in train(model, config, train_set, None, should_stop=stop):
         if progress.epoch != epoch:
@@ -160,6 +166,7 @@ def run_tutorial(model, config, train_set, test_set, stop):
         if progress.step % 100 == 0:
             print(f"[Step {progress.step}] Past 100 steps: Average Loss {progress.loss:.3f} | "
                   f"Accuracy: {round(progress.accuracy * 100)}%")
+    return None
 
 
 class StopFlag:

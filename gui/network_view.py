@@ -11,28 +11,41 @@ def _signed(value: float) -> str:
     return f"{value:+.3f}"
 
 
-class FilterView(QGroupBox):
-    """The learned 3x3 filters on one shared symmetric colour scale; hover shows the weights."""
+class DivergingTiles(QGroupBox):
+    """A row of tiles on one shared blue-white-red scale centred on zero, with its colour bar."""
 
-    def __init__(self, parent=None):
-        super().__init__("Filters (3x3)", parent)
-        self.grid = TileGrid(columns=8, min_tile=30)
+    def __init__(self, title: str, min_tile: int, tooltip: str, parent=None):
+        super().__init__(title, parent)
+        self.grid = TileGrid(columns=8, min_tile=min_tile)
         self.legend = ColorBar(gradient_stops())
         layout = QVBoxLayout(self)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.setToolTip("The network's 8 learned 3x3 filters. Blue weights are negative, red positive; "
-                        "all share one scale so they can be compared.")
-        self._filters = np.zeros((0, 3, 3))
+        self.setToolTip(tooltip)
         self.limit = 1.0
+
+    def _show(self, arrays: np.ndarray) -> None:
+        """arrays (F, H, W): one tile each, all on the scale -limit..+limit."""
+        self.limit = symmetric_limit(arrays)
+        self.grid.set_tiles([diverging_rgb(a, self.limit) for a in arrays], tooltip=self._describe)
+        self.legend.set_limit(self.limit)
+
+    def _describe(self, tile: int, row: int, col: int) -> str:
+        raise NotImplementedError
+
+
+class FilterView(DivergingTiles):
+    """The learned 3x3 filters on one shared symmetric colour scale; hover shows the weights."""
+
+    def __init__(self, parent=None):
+        super().__init__("Filters (3x3)", 30, "The network's 8 learned 3x3 filters. Blue weights are negative, "
+                         "red positive; all share one scale so they can be compared.", parent)
+        self._filters = np.zeros((0, 3, 3))
 
     def set_filters(self, filters: np.ndarray) -> None:
         """filters (F, 3, 3)."""
         self._filters = np.array(filters, dtype=np.float64)           # own copy, (F, 3, 3)
-        self.limit = symmetric_limit(self._filters)
-        tiles = [diverging_rgb(f, self.limit) for f in self._filters]  # F x (3, 3, 3)
-        self.grid.set_tiles(tiles, tooltip=self._describe)
-        self.legend.set_limit(self.limit)
+        self._show(self._filters)
 
     def filters(self) -> np.ndarray:
         return self._filters.copy()
@@ -43,18 +56,12 @@ class FilterView(QGroupBox):
         return f"Filter {tile + 1}, row {row + 1}, column {col + 1}: {_signed(weights[row, col])}\n\n{matrix}"
 
 
-class FeatureMapView(QGroupBox):
+class FeatureMapView(DivergingTiles):
     """The filters' outputs (26x26 each) for the current drawing, on one shared scale."""
 
     def __init__(self, parent=None):
-        super().__init__("Feature maps (26x26)", parent)
-        self.grid = TileGrid(columns=8, min_tile=34)
-        self.legend = ColorBar(gradient_stops())
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.grid, 1)
-        layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.setToolTip("What each filter responds to in your drawing (the convolution output, "
-                        "before pooling).")
+        super().__init__("Feature maps (26x26)", 34, "What each filter responds to in your drawing "
+                         "(the convolution output, before pooling).", parent)
         self._maps = None
         self.set_feature_maps(None)
 
@@ -65,10 +72,8 @@ class FeatureMapView(QGroupBox):
             self.grid.set_placeholder("Draw a digit to see what each filter picks out")
             return
         self._maps = np.moveaxis(np.asarray(maps, dtype=np.float64), -1, 0)   # (F, 26, 26)
-        limit = symmetric_limit(self._maps)
-        self.grid.set_tiles([diverging_rgb(m, limit) for m in self._maps], tooltip=self._describe)
+        self._show(self._maps)
         self.grid.set_placeholder("")
-        self.legend.set_limit(limit)
 
     def feature_maps(self) -> np.ndarray | None:
         return None if self._maps is None else np.moveaxis(self._maps, 0, -1).copy()

@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
 
 TICK_MS = 5
 
@@ -102,7 +103,7 @@ class StrokePlayer:
     def __init__(self, window):
         from PySide6.QtCore import QTimer
 
-        from gui.simulate import DIGIT_THREE, interpolate
+        from simulate import DIGIT_THREE, interpolate
 
         self.window = window
         self.path = interpolate(DIGIT_THREE, 4)
@@ -121,7 +122,7 @@ class StrokePlayer:
         self._timer.stop()
 
     def _next_event(self) -> None:
-        from gui.simulate import move, press, release
+        from simulate import move, press, release
 
         canvas = self.window.canvas
         if self._index == 0:

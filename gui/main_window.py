@@ -15,18 +15,18 @@ from PySide6.QtWidgets import (
 
 from core.data import mnist_problem
 from core.errors import ModelFileError
-from gui.canvas import PEN_WIDTH_RANGE, DrawingCanvas
-from gui.download_worker import DownloadController
+from gui.views.canvas import PEN_WIDTH_RANGE, DrawingCanvas
+from gui.background.download import DownloadController
 from gui.live_prediction import LivePredictor
 from gui.model_session import ModelSession, file_session, fresh_session, pretrained_session, startup_session
-from gui.network_view import FeatureMapView, FilterView, InputView
-from gui.prediction_view import PredictionView
-from gui.results import ResultsView
+from gui.views.network_view import FeatureMapView, FilterView, InputView
+from gui.views.prediction_view import PredictionView
+from gui.views.results import ResultsView
 from gui.settings import make_settings, read_int
-from gui.teach import DIGIT_KEYS, TeachPanel
-from gui.training_data import TrainingData
-from gui.training_panel import TrainingPanel
-from gui.training_worker import TrainingController
+from gui.panels.teach import DIGIT_KEYS, TeachPanel
+from gui.training.data_source import TrainingData
+from gui.panels.training_panel import TrainingPanel
+from gui.training.controller import TrainingController
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000

@@ -21,7 +21,7 @@ from core.network import CNN
 from core.paths import cache_dir
 from core.train import TrainConfig
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
-from gui.simulate import DIGIT_THREE, drag_stroke
+from simulate import DIGIT_THREE, drag_stroke
 
 pytestmark = pytest.mark.faults
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from gui.canvas import ARRAY_SIZE, DrawingCanvas
-from gui.simulate import drag_stroke, press, release, widget_point
+from gui.views.canvas import ARRAY_SIZE, DrawingCanvas
+from simulate import drag_stroke, press, release, widget_point
 
 
 @pytest.fixture

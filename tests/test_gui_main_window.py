@@ -8,7 +8,7 @@ from core import paths
 from core.network import CNN
 from gui.main_window import MainWindow
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
-from gui.simulate import DIGIT_THREE, drag_stroke, interpolate, move, press, release
+from simulate import DIGIT_THREE, drag_stroke, interpolate, move, press, release
 
 
 @pytest.fixture

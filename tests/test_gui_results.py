@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.results import ResultsView, digit_pixmap
+from gui.views.results import ResultsView, digit_pixmap
 
 
 def one_hot_probs(predicted, confidence):

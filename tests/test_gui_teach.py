@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 from core import userdata
 from core.errors import DataError
 from core.userdata import PersonalDataset
-from gui.teach import TeachPanel
+from gui.panels.teach import TeachPanel
 
 
 def drawing(value):

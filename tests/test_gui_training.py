@@ -16,11 +16,11 @@ from core import data, paths
 from core.errors import DownloadCancelled
 from core.network import CNN
 from core.train import TrainConfig, train
-from gui.download_worker import DownloadController
+from gui.background.download import DownloadController
 from gui.main_window import MainWindow
-from gui.simulate import DIGIT_THREE, drag_stroke
-from gui.training_data import TrainingData, load_training_data
-from gui.training_worker import TrainingController
+from simulate import DIGIT_THREE, drag_stroke
+from gui.training.data_source import TrainingData, load_training_data
+from gui.training.controller import TrainingController
 
 SMALL = 256
 TEST_SIZE = 200
@@ -173,7 +173,7 @@ def test_a_training_process_that_cannot_start_is_reported(qtbot, controller, mon
 
 
 def test_the_training_process_never_imports_qt():
-    code = ("import sys, gui.training_process, gui.training_data; "
+    code = ("import sys, gui.training.process, gui.training.data_source; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from gui.colormap import diverging_rgb, symmetric_limit
-from gui.network_view import FeatureMapView, FilterView, InputView
-from gui.prediction_view import BLANK_TEXT, PredictionView
-from gui.tiles import qimage_to_rgb
+from gui.views.colormap import diverging_rgb, symmetric_limit
+from gui.views.network_view import FeatureMapView, FilterView, InputView
+from gui.views.prediction_view import BLANK_TEXT, PredictionView
+from gui.views.tiles import qimage_to_rgb
 
 
 def test_diverging_map_is_white_at_zero_and_opposite_hues_at_the_limits():

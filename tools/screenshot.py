@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
 
 WINDOW_SIZE = (1600, 1000)
 EPOCHS = 2
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     from gui.app import make_app
     app = make_app([sys.argv[0]])
     from gui.main_window import MainWindow
-    from gui.simulate import DIGIT_THREE, drag_stroke
+    from simulate import DIGIT_THREE, drag_stroke
 
     window = MainWindow()
     window.resize(*WINDOW_SIZE)

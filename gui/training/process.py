@@ -1,6 +1,6 @@
 """The training child process: loads the images, trains, scores the test set, reports by pipe.
 
-gui.training_worker starts `run_training` in a process made with the "spawn" method, so the
+gui.training.controller starts `run_training` in a process made with the "spawn" method, so the
 GUI's event loop never shares the GIL or a CPU priority with the training loop. This module
 never imports Qt. The child talks through two one-way pipes:
 
@@ -49,7 +49,7 @@ class TrainingJob:
     """Everything the child needs; pickled to it, so `load_data` must be picklable (no lambda)."""
     model: object               # core.network.CNN, trained in the child (the GUI's copy is untouched)
     config: TrainConfig
-    load_data: LoadData         # e.g. gui.training_data.TrainingData
+    load_data: LoadData         # e.g. gui.training.data_source.TrainingData
 
 
 def run_training(job: TrainingJob, reports, commands) -> None:

@@ -1,7 +1,7 @@
 """The images a training run uses: the chosen MNIST set, cut to size, plus the user's own digits.
 
 `TrainingData` describes them in a few bytes (plus the user's small personal set), so the
-training process (gui.training_process) can be sent the description and load the 47 MB itself.
+training process (gui.training.process) can be sent the description and load the 47 MB itself.
 """
 from dataclasses import dataclass
 

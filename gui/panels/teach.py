@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import DigitpadError
 from core.userdata import PersonalDataset
-from gui.results import digit_pixmap
+from gui.views.results import digit_pixmap
 
 PREVIEW_SIZE = 56
 THUMB_SIZE = 40

@@ -5,7 +5,7 @@ Why a process (measured with bench/gui_latency.py): the GUI thread's long event-
 repaint the plots together) grew to 31-53 ms with a training thread beside it, because the
 GUI thread then also waited for the GIL (every Qt call from Python gives it up and takes it
 back) and for a CPU (two cores, the training at the same priority as the event loop and Qt's
-painting helper threads). The child (gui.training_process, never Qt) shares no GIL and runs
+painting helper threads). The child (gui.training.process, never Qt) shares no GIL and runs
 at a lower priority, so the GUI gets the CPU first.
 
 `ReportRelay` (a QThread) blocks on the child's report pipe and emits each report; it is
@@ -18,7 +18,7 @@ import signal
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.train import TrainConfig
-from gui.training_process import LoadData, TestResults, TrainingJob, run_training
+from gui.training.process import LoadData, TestResults, TrainingJob, run_training
 
 __all__ = ["TestResults", "TrainingController"]
 
@@ -111,7 +111,7 @@ class TrainingController(QObject):
     def start(self, model, config: TrainConfig, load_data: LoadData) -> None:
         """Train a copy of `model` in a child process on the data `load_data()` returns there.
 
-        `load_data` must be picklable (gui.training_data.TrainingData); `model` itself is never
+        `load_data` must be picklable (gui.training.data_source.TrainingData); `model` itself is never
         changed: the new weights arrive through `paramsUpdated`.
         """
         if self._process is not None:

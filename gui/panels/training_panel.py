@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.train import TrainConfig
-from gui.curves import TrainingCurves
+from gui.views.curves import TrainingCurves
 from gui.settings import read_float, read_int, read_str
 
 SOURCES = (("sample", "MNIST sample (bundled, 10,000 images)"), ("mnist", "Full MNIST (60,000 images)"))

@@ -3,8 +3,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QVBoxLayout
 
-from gui.colormap import diverging_rgb, gradient_stops, paper_rgb, symmetric_limit
-from gui.tiles import ColorBar, TileGrid
+from gui.views.colormap import diverging_rgb, gradient_stops, paper_rgb, symmetric_limit
+from gui.views.tiles import ColorBar, TileGrid
 
 
 def _signed(value: float) -> str:

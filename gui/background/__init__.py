@@ -1,0 +1,1 @@
+"""Work off the GUI thread other than training (downloads)."""

@@ -1,0 +1,1 @@
+"""Tab pages that combine views and controls: training, teaching."""

@@ -1,0 +1,1 @@
+"""Widgets that draw arrays: the canvas, the network's views, plots and results."""

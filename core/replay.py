@@ -1,0 +1,56 @@
+"""Questions asked of a run's history (core.history.History), answered for all snapshots at once.
+
+probabilities_through_run: what the network, as it was at each snapshot, says about one image.
+filter_change: how far each 3x3 filter has moved from where the run began.
+The network is core.network.CNN: Conv3x3 (no bias) -> MaxPool2 -> fully connected + softmax.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from core.losses import softmax
+
+CHUNK = 256     # snapshots evaluated together: bounds the (K, 26, 26, F) temporaries to a few MB
+
+
+def probabilities_through_run(history, image: np.ndarray) -> np.ndarray:
+    """image (28, 28) 0..255 -> (len(history), 10): the probabilities at every snapshot kept."""
+    count = len(history)
+    if count == 0:
+        return np.zeros((0, 10))
+    filters = history.stacked("conv.filters")            # (K, F, 3, 3)
+    weights = history.stacked("softmax.weights")         # (K, 13*13*F, 10)
+    biases = history.stacked("softmax.biases")           # (K, 10)
+    dtype = filters.dtype
+    x = np.asarray(image).astype(dtype) / dtype.type(255) - dtype.type(0.5)   # (28, 28), as CNN._normalise
+    windows = sliding_window_view(x, (3, 3))             # (26, 26, 3, 3)
+    out = np.empty((count, biases.shape[1]), dtype=np.float64)
+    for start in range(0, count, CHUNK):
+        part = slice(start, start + CHUNK)
+        maps = np.einsum("hwij,kfij->khwf", windows, filters[part], optimize=True)    # (k, 26, 26, F)
+        k, h, w, f = maps.shape
+        pooled = maps.reshape(k, h // 2, 2, w // 2, 2, f).max(axis=(2, 4))          # (k, 13, 13, F)
+        flat = pooled.reshape(k, -1)                                                  # (k, 13*13*F)
+        logits = np.einsum("kd,kdc->kc", flat, weights[part], optimize=True) + biases[part]   # (k, 10)
+        out[part] = softmax(logits)
+    return out
+
+
+def filter_change(start: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """start, now (F, 3, 3) -> (F,): the Euclidean distance each filter has moved."""
+    diff = np.asarray(now, dtype=np.float64) - np.asarray(start, dtype=np.float64)   # (F, 3, 3)
+    return np.sqrt((diff ** 2).sum(axis=(1, 2)))
+
+
+def filter_change_through_run(history) -> np.ndarray:
+    """(len(history), F): each filter's distance from the first snapshot's, at every snapshot."""
+    filters = np.asarray(history.stacked("conv.filters"), dtype=np.float64)          # (K, F, 3, 3)
+    if len(filters) == 0:
+        return np.zeros((0, 0))
+    return np.sqrt(((filters - filters[0]) ** 2).sum(axis=(2, 3)))
+
+
+def top_rivals(probabilities: np.ndarray, digit: int, count: int = 3) -> list[int]:
+    """probabilities (K, 10): the `count` other digits with the highest peak probability, highest first."""
+    peaks = np.asarray(probabilities).max(axis=0) if len(probabilities) else np.zeros(10)   # (10,)
+    order = [int(d) for d in np.argsort(-peaks, kind="stable") if d != digit]
+    return order[:count]

@@ -70,6 +70,12 @@ class History:
         params = {name: array[index].copy() for name, array in self._arrays.items()}
         return Snapshot(int(self._steps[index]), params, dict(self._metrics[index]))
 
+    def metrics_at(self, index: int) -> dict:
+        """The metrics of the index-th snapshot (cheaper than at(index) when the params are not needed)."""
+        if not -self._count <= index < self._count:
+            raise IndexError(f"snapshot {index} of {self._count}")
+        return dict(self._metrics[index % self._count])
+
     def stacked(self, name: str) -> np.ndarray:
         """(len, *shape) read-only view of one parameter through the run (valid until the next record)."""
         view = self._arrays[name][:self._count]

@@ -12,19 +12,23 @@ from core.losses import softmax
 CHUNK = 256     # snapshots evaluated together: bounds the (K, 26, 26, F) temporaries to a few MB
 
 
-def probabilities_through_run(history, image: np.ndarray) -> np.ndarray:
-    """image (28, 28) 0..255 -> (len(history), 10): the probabilities at every snapshot kept."""
-    count = len(history)
-    if count == 0:
+def probabilities_through_run(history, image: np.ndarray, indices=None) -> np.ndarray:
+    """image (28, 28) 0..255 -> (K, 10): the probabilities at every snapshot kept (or at `indices`)."""
+    if len(history) == 0:
         return np.zeros((0, 10))
-    filters = history.stacked("conv.filters")            # (K, F, 3, 3)
-    weights = history.stacked("softmax.weights")         # (K, 13*13*F, 10)
-    biases = history.stacked("softmax.biases")           # (K, 10)
+    pick = slice(None) if indices is None else np.asarray(indices)
+    return probabilities_with(history.stacked("conv.filters")[pick], history.stacked("softmax.weights")[pick],
+                              history.stacked("softmax.biases")[pick], image)
+
+
+def probabilities_with(filters: np.ndarray, weights: np.ndarray, biases: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """K parameter sets, filters (K, F, 3, 3), weights (K, 13*13*F, 10), biases (K, 10), and one
+    image (28, 28) 0..255 -> (K, 10) probabilities, as CNN.predict_proba gives for each set."""
     dtype = filters.dtype
     x = np.asarray(image).astype(dtype) / dtype.type(255) - dtype.type(0.5)   # (28, 28), as CNN._normalise
     windows = sliding_window_view(x, (3, 3))             # (26, 26, 3, 3)
-    out = np.empty((count, biases.shape[1]), dtype=np.float64)
-    for start in range(0, count, CHUNK):
+    out = np.empty((len(filters), biases.shape[1]), dtype=np.float64)
+    for start in range(0, len(filters), CHUNK):
         part = slice(start, start + CHUNK)
         maps = np.einsum("hwij,kfij->khwf", windows, filters[part], optimize=True)    # (k, 26, 26, F)
         k, h, w, f = maps.shape

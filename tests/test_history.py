@@ -158,3 +158,12 @@ def test_top_rivals_are_the_other_digits_with_the_highest_peaks():
     probs[0, 7], probs[1, 3], probs[2, 5], probs[2, 8] = 0.9, 0.5, 0.3, 0.2
     assert top_rivals(probs, digit=7, count=3) == [3, 5, 8]
     assert top_rivals(probs, digit=3, count=2) == [7, 5]
+
+
+def test_probabilities_at_chosen_indices_are_those_rows():
+    history, _ = _run_history()
+    image = np.full((28, 28), 40.0)
+    image[10:18, 8:20] = 250
+    everything = probabilities_through_run(history, image)
+    np.testing.assert_allclose(probabilities_through_run(history, image, [0, 3, 5]), everything[[0, 3, 5]])
+    assert history.metrics_at(-1) == {} and history.metrics_at(0) is not history.metrics_at(0)

@@ -1,0 +1,124 @@
+"""The filters as the centrepiece: big 3x3 tiles, how far each moved since the run began, hover values.
+
+FilterBoard shows F filters (F, 3, 3) on one shared diverging scale, four to a row so each is
+large (>= 96 px at the default window size). Under each tile a bar and a number give the
+filter's distance from where the run began (core.replay.filter_change); the bars share one
+scale, the longest filling its slot. Hovering a weight shows its value and its gradient at the
+last training step, when the training process has sent one.
+"""
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QGroupBox, QVBoxLayout
+
+from core.replay import filter_change
+from gui.views.colormap import diverging_rgb, gradient_stops, symmetric_limit
+from gui.views.tiles import CAPTION_HEIGHT, ColorBar, TileGrid
+
+COLUMNS = 4
+MIN_TILE = 96
+BAR_HEIGHT = 6
+BAR_COLOUR = QColor("#6b4fbb")
+TRACK_COLOUR = QColor("#e3e0ea")
+
+
+class ChangeTileGrid(TileGrid):
+    """TileGrid whose caption slot also holds a bar: each tile's share of the largest change."""
+
+    def __init__(self, columns: int, min_tile: int, parent=None):
+        super().__init__(columns, min_tile, captions=True, parent=parent)
+        self._fractions: list[float] = []
+
+    def set_fractions(self, fractions) -> None:
+        """One value in 0..1 per tile (empty: no bars)."""
+        self._fractions = [float(f) for f in fractions]
+        self.update()
+
+    def _caption_height(self) -> int:
+        return CAPTION_HEIGHT + BAR_HEIGHT + 2 if self._captions else 0
+
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if self._placeholder or not self._images or len(self._fractions) != len(self._images):
+            return
+        painter = QPainter(self)
+        for index, fraction in enumerate(self._fractions):
+            rect = self.tile_rect(index)
+            track = QRect(rect.left(), rect.bottom() + CAPTION_HEIGHT + 2, rect.width(), BAR_HEIGHT)  # under the caption
+            painter.fillRect(track, TRACK_COLOUR)
+            painter.fillRect(QRect(track.left(), track.top(), round(track.width() * fraction), BAR_HEIGHT),
+                             BAR_COLOUR)
+
+
+class FilterBoard(QGroupBox):
+    """The learned filters, large; set_filters / set_start / set_gradients, filters() / changes()."""
+
+    def __init__(self, parent=None):
+        super().__init__("Filters (3x3): bar = how far each has moved since the run began", parent)
+        self.grid = ChangeTileGrid(COLUMNS, MIN_TILE)
+        self.legend = ColorBar(gradient_stops())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 4)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.setToolTip("The network's learned 3x3 filters on one shared scale: blue weights are negative, "
+                        "red positive. Hover a weight for its value and its last gradient.")
+        self.limit = 1.0
+        self._filters = np.zeros((0, 3, 3))
+        self._start: np.ndarray | None = None
+        self._gradients: np.ndarray | None = None
+        self._changes = np.zeros(0)
+
+    # ---- input ------------------------------------------------------------------------------
+    def set_filters(self, filters: np.ndarray) -> None:
+        """filters (F, 3, 3): the network shown now."""
+        self._filters = np.array(filters, dtype=np.float64)                   # own copy, (F, 3, 3)
+        if self._start is not None and self._start.shape != self._filters.shape:
+            self._start = None
+        if self._gradients is not None and self._gradients.shape != self._filters.shape:
+            self._gradients = None
+        self._redraw()
+
+    def set_start(self, filters: np.ndarray | None) -> None:
+        """The filters when the run began (F, 3, 3), or None: no run to compare with."""
+        self._start = None if filters is None else np.array(filters, dtype=np.float64)
+        self._redraw()
+
+    def set_gradients(self, gradients: np.ndarray | None) -> None:
+        """The loss gradient w.r.t. each weight at the last step (F, 3, 3), or None."""
+        self._gradients = None if gradients is None else np.array(gradients, dtype=np.float64)
+
+    # ---- output -----------------------------------------------------------------------------
+    def filters(self) -> np.ndarray:
+        return self._filters.copy()
+
+    def changes(self) -> np.ndarray:
+        """(F,) each filter's distance from the run's start (zeros without a start)."""
+        return self._changes.copy()
+
+    def tooltip_text(self, tile: int, row: int, col: int) -> str:
+        weight = self._filters[tile, row, col]
+        lines = [f"Filter {tile + 1}, row {row + 1}, column {col + 1}", f"weight {weight:+.4f}"]
+        if self._gradients is not None:
+            lines.append(f"gradient at the last step {self._gradients[tile, row, col]:+.2e}"
+                         f" (the step moves the weight against it)")
+        else:
+            lines.append("gradient: none yet (train to see it)")
+        if self._start is not None:
+            lines.append(f"filter moved {self._changes[tile]:.3f} since the run began")
+        return "\n".join(lines)
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        filters = self._filters
+        self.limit = symmetric_limit(filters)
+        if self._start is None:
+            self._changes = np.zeros(len(filters))
+            labels = [f"{i + 1}" for i in range(len(filters))]
+        else:
+            self._changes = filter_change(self._start, filters)                   # (F,)
+            labels = [f"{i + 1}: moved {c:.3f}" for i, c in enumerate(self._changes)]
+        self.grid.set_tiles([diverging_rgb(f, self.limit) for f in filters], labels, tooltip=self.tooltip_text)
+        peak = float(self._changes.max()) if len(self._changes) else 0.0
+        self.grid.set_fractions(self._changes / peak if peak > 0 else np.zeros(len(filters)))
+        self.legend.set_limit(self.limit)

@@ -14,6 +14,7 @@ class CurveMarks:
     """Adds a cursor and labelled learning-rate lines to TrainingCurves' loss and accuracy plots."""
 
     def __init__(self, curves):
+        self._curves = curves                                  # keeps the plots alive as long as the marks
         self._plots = (curves.loss_plot, curves.accuracy_plot)
         self._cursors = [pg.InfiniteLine(angle=90, movable=False, pen=CURSOR_PEN) for _ in self._plots]
         for plot, cursor in zip(self._plots, self._cursors):

@@ -73,8 +73,6 @@ class FilterBoard(QGroupBox):
     def set_filters(self, filters: np.ndarray) -> None:
         """filters (F, 3, 3): the network shown now."""
         self._filters = np.array(filters, dtype=np.float64)                   # own copy, (F, 3, 3)
-        if self._start is not None and self._start.shape != self._filters.shape:
-            self._start = None
         if self._gradients is not None and self._gradients.shape != self._filters.shape:
             self._gradients = None
         self._redraw()
@@ -104,7 +102,7 @@ class FilterBoard(QGroupBox):
                          f" (the step moves the weight against it)")
         else:
             lines.append("gradient: none yet (train to see it)")
-        if self._start is not None:
+        if self._start is not None and self._start.shape == self._filters.shape:
             lines.append(f"filter moved {self._changes[tile]:.3f} since the run began")
         return "\n".join(lines)
 
@@ -112,7 +110,7 @@ class FilterBoard(QGroupBox):
     def _redraw(self) -> None:
         filters = self._filters
         self.limit = symmetric_limit(filters)
-        if self._start is None:
+        if self._start is None or self._start.shape != filters.shape:      # no run, or another network
             self._changes = np.zeros(len(filters))
             labels = [f"{i + 1}" for i in range(len(filters))]
         else:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.train import TrainConfig
+from gui.training.messages import State
 from gui.views.curves import TrainingCurves
 from gui.settings import read_float, read_int, read_str
 
@@ -69,7 +70,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self._build_settings_box())
         layout.addWidget(self._build_run_box())
         layout.addWidget(self.curves, 1)
-        self.set_training_state("idle")
+        self.set_training_state(State.IDLE)
         self.set_downloading(False)
         self.set_mnist_available(False)
 
@@ -156,17 +157,16 @@ class TrainingPanel(QWidget):
         return self.source_combo.currentData()
 
     # ---- showing state ----------------------------------------------------------------------
-    def set_training_state(self, state: str) -> None:
-        """state: "idle" | "running" | "paused" | "stopping"."""
-        idle = state == "idle"
+    def set_training_state(self, state: State) -> None:
+        idle = state == State.IDLE
         self.train_action.setEnabled(idle)
-        self.pause_action.setEnabled(state in ("running", "paused"))
-        self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
-        self.stop_action.setEnabled(state in ("running", "paused"))
+        self.pause_action.setEnabled(state in (State.RUNNING, State.PAUSED))
+        self.pause_action.setText("&Resume" if state == State.PAUSED else "&Pause")
+        self.stop_action.setEnabled(state in (State.RUNNING, State.PAUSED))
         for widget in (self.source_combo, self.epochs_spin, self.batch_spin,
                        self.lr_spin, self.size_spin, self.augment_check):
             widget.setEnabled(idle)
-        self._paused = state == "paused"
+        self._paused = state == State.PAUSED
         self._show_status()
 
     def start_run(self) -> None:

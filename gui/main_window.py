@@ -35,6 +35,7 @@ from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.training.data_source import TrainingData
 from gui.panels.training_panel import TrainingPanel
 from gui.training.controller import TrainingController
+from gui.training.messages import Result, State
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
 
         self.training = TrainingController(self)
         self._drawing_shown = None             # the network input last given to the drawing's chart
+        self._new_session = None               # "New network": installed when its run sends its first weights
         self.download = DownloadController(self)
         self._build_widgets()
         self._build_actions()
@@ -271,7 +273,7 @@ class MainWindow(QMainWindow):
         self.pace.step_action.triggered.connect(self.step_training)
         self.pace.speedChanged.connect(self.training.set_speed)
         panel.lr_spin.valueChanged.connect(self._learning_rate_changed)
-        self.training.snapshotsRecorded.connect(self.watch.add_snapshots)
+        self.training.snapshotsRecorded.connect(self._training_snapshots)
         self.training.gradientsUpdated.connect(self.watch.set_gradients)
         self.watch.networkChanged.connect(self._show_network)
 
@@ -407,11 +409,13 @@ class MainWindow(QMainWindow):
         paused: start held before the first step (Step from idle). False when the user cancelled."""
         panel = self.training_panel
         seed = self.start_choice.seed()
+        self._new_session = None
         if self.start_choice.starts_fresh():
             if not self._discard_unsaved_ok('Start a new network from random weights (choose "Continue this '
                                             'model" to train it further)'):
                 return False
-            self._install_session(fresh_session(seed))
+            self._new_session = fresh_session(seed)     # shown once training begins: a failed start keeps the old
+        model = self.model if self._new_session is None else self._new_session.model
         config = replace(panel.config(), seed=seed)
         personal = None
         if self.teach_panel.mix_into_training:
@@ -422,18 +426,18 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.results_view.clear()
         self.watch.begin_run()
-        self.training.start(self.model.copy(), replace(config, train_size=None), load_data,
+        self.training.start(model.copy(), replace(config, train_size=None), load_data,
                             paused=paused, steps_per_s=self.pace.steps_per_s())
         return True
 
     def step_training(self) -> None:
         """Exactly one batch: from a paused run, or from idle (a run that starts paused)."""
-        if self.training.state() == "idle" and not self.start_training(paused=True):
+        if self.training.state() == State.IDLE and not self.start_training(paused=True):
             return
         self.training.step()
 
     def _learning_rate_changed(self, rate: float) -> None:
-        if self.training.state() in ("running", "paused"):
+        if self.training.state() in (State.RUNNING, State.PAUSED):
             self.training.set_learning_rate(rate)
             self.watch.mark_learning_rate(rate)
             self.statusBar().showMessage(f"Learning rate {rate:g} from the next step on", 4000)
@@ -453,16 +457,26 @@ class MainWindow(QMainWindow):
             self._drawing_shown = None if image is None else image
             self.watch.set_drawing(image)
 
-    def _training_state_changed(self, state: str) -> None:
+    def _training_state_changed(self, state: State) -> None:
         self.training_panel.set_training_state(state)
-        self.training_panel.lr_spin.setEnabled(state != "stopping")     # changeable while training runs
+        self.training_panel.lr_spin.setEnabled(state != State.STOPPING)    # changeable while training runs
         self.start_choice.set_training_state(state)
         self.pace.set_training_state(state)
-        idle = state == "idle"
+        idle = state == State.IDLE
         for action in (self.new_action, self.open_action, self.revert_action):
             action.setEnabled(idle)
 
+    def _training_snapshots(self, records) -> None:
+        self._show_new_network()
+        self.watch.add_snapshots(records)
+
+    def _show_new_network(self) -> None:
+        if self._new_session is not None:               # the new network's first weights: show it from now on
+            session, self._new_session = self._new_session, None
+            self._install_session(session)
+
     def _training_params(self, params) -> None:
+        self._show_new_network()
         self.model.set_params(params)
         self.session.unsaved = True
         if self.time_bar.is_live():                  # else the views show the time machine's snapshot
@@ -477,11 +491,11 @@ class MainWindow(QMainWindow):
         self.training_panel.show_outcome("Training failed: see the message.")
         self._show_error("Training stopped", message)
 
-    def _training_finished(self, outcome: str) -> None:
+    def _training_finished(self, result: Result) -> None:
         self.teach_panel.update_score(self.model)
-        if outcome == "finished":
+        if result == Result.FINISHED:
             self.training_panel.show_outcome("Training finished. Save the model to keep it (Ctrl+S).")
-        elif outcome == "stopped":
+        elif result == Result.STOPPED:
             self.training_panel.show_outcome("Training stopped; the weights learnt so far are kept.")
 
     # ---- downloading ------------------------------------------------------------------------

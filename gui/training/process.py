@@ -2,16 +2,9 @@
 
 gui.training.controller starts `run_training` in a process made with the "spawn" method, so the
 GUI's event loop never shares the GIL or a CPU priority with the training loop. This module
-never imports Qt. The child talks through two one-way pipes:
-
-  reports (child -> GUI), (kind, payload) tuples:
-    ("progress", core.train.Progress)   at most ~10 a second, plus every epoch's end
-    ("params", {name: array})           ~7 a second, when pausing, and the final weights
-    ("tested", TestResults)             after a run that was not stopped
-    ("failed", message for the user)
-    ("outcome", "finished" | "stopped" | "failed")   always the last report
-  commands (GUI -> child): "pause", "resume", "stop". A closed command pipe (the GUI is gone)
-  counts as "stop", so a crashed GUI never leaves a training process behind.
+never imports Qt. The child talks through two one-way pipes, in the typed messages of
+gui.training.messages: Command objects come in (dispatched by type in TrainingRun._apply),
+Report objects go out (TrainingRun._send). A command with no handler ends the run as failed.
 """
 import logging
 import os
@@ -19,11 +12,17 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import singledispatchmethod
 
 import numpy as np
 
 from core.errors import DigitpadError
 from core.train import TrainConfig, train
+from gui.training.messages import (
+    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Report, Result, Resume, SetLearningRate,
+    SetSpeed, Snapshots, Step, Stop, Tested, refuse,
+)
+from gui.training.pacing import LearningRate, Pace, SnapshotRecorder
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +36,13 @@ LoadData = Callable[[], tuple[Dataset, Dataset | None]]
 
 
 @dataclass(frozen=True)
-class TestResults:
-    """The trained model's answers on the test set, for the confusion matrix and the gallery."""
-    images: np.ndarray          # (N, 28, 28) uint8
-    labels: np.ndarray          # (N,) uint8
-    probabilities: np.ndarray   # (N, 10)
-
-
-@dataclass(frozen=True)
 class TrainingJob:
     """Everything the child needs; pickled to it, so `load_data` must be picklable (no lambda)."""
     model: object               # core.network.CNN, trained in the child (the GUI's copy is untouched)
     config: TrainConfig
     load_data: LoadData         # e.g. gui.training.data_source.TrainingData
+    paused: bool = False        # hold before the first step (until Step or Resume)
+    steps_per_s: float | None = None    # slow motion from the start; None: full speed
 
 
 def run_training(job: TrainingJob, reports, commands) -> None:
@@ -81,7 +74,11 @@ class TrainingRun:
         self._reports = reports
         self._commands = commands
         self._stopped = False
-        self._paused = False
+        self._pace = Pace(job.paused, job.steps_per_s)      # pause, Step, slow motion
+        self._learning_rate = LearningRate(job.config)      # changeable while training
+        self._recorder = SnapshotRecorder(self._model)      # every step's weights, for the GUI's history
+        self._gradients: dict = {}                          # filled by train() after every step
+        self._pending = None                                # the newest progress not yet reported
         self._started_training = False
 
     def run(self) -> None:
@@ -91,9 +88,13 @@ class TrainingRun:
                 self._train(train_set, test_set)
             if test_set is not None and not self._should_stop():
                 self._score(test_set)
-            self._send("outcome", "stopped" if self._stopped else "finished")
+            self._send(Outcome(Result.STOPPED if self._stopped else Result.FINISHED))
         except DigitpadError as error:
             self._fail(str(error))
+        except ProtocolError as error:
+            log.error("training protocol: %s", error)
+            self._fail(f"Training stopped because the training process got a message it does not "
+                       f"understand ({error}). This is a bug in digitpad.")
         except (BrokenPipeError, ConnectionResetError):
             raise
         except Exception as error:  # a bug must not end the run silently: say what happened
@@ -107,49 +108,89 @@ class TrainingRun:
             self._apply(self._receive())
         return self._stopped
 
-    def _wait_while_paused(self) -> None:
-        while self._paused and not self._stopped:
-            self._apply(self._receive())                # blocks: no busy loop while paused
+    def _before_step(self) -> bool:
+        """train()'s should_stop: apply commands, hold while paused (reporting where), space the steps
+        out in slow motion. True once stopped; otherwise the next step begins."""
+        self._should_stop()
+        reported = False
+        while not self._stopped:
+            if self._pace.held():
+                if not reported:
+                    self._report_pause()
+                    reported = True
+                self._apply(self._receive())            # blocks: no busy loop while paused
+                continue
+            wait = self._pace.wait_s()
+            if wait <= 0:
+                break
+            if self._commands.poll(wait):               # slow motion, still answering at once
+                self._apply(self._receive())
+        if not self._stopped:
+            self._pace.begin_step()
+        return self._stopped
 
-    def _receive(self) -> str:
+    def _receive(self) -> Command:
         try:
             return self._commands.recv()
         except (EOFError, OSError):                     # the GUI closed its end or died
-            return "stop"
+            return Stop()
 
-    def _apply(self, command: str) -> None:
-        if command == "stop":
-            self._stopped, self._paused = True, False
-        elif command in ("pause", "resume"):
-            self._paused = command == "pause"
+    # One handler per Command type (gui.training.messages); a new command adds one here.
+    @singledispatchmethod
+    def _apply(self, command) -> None:
+        raise refuse(command)
+
+    @_apply.register
+    def _apply_stop(self, command: Stop) -> None:
+        self._stopped = True
+        self._pace.resume()
+
+    @_apply.register
+    def _apply_pause(self, command: Pause) -> None:
+        self._pace.pause()
+
+    @_apply.register
+    def _apply_resume(self, command: Resume) -> None:
+        self._pace.resume()
+
+    @_apply.register
+    def _apply_step(self, command: Step) -> None:
+        self._pace.step()
+
+    @_apply.register
+    def _apply_set_speed(self, command: SetSpeed) -> None:
+        self._pace.set_speed(command.steps_per_s)
+
+    @_apply.register
+    def _apply_set_learning_rate(self, command: SetLearningRate) -> None:
+        self._learning_rate.set_base(command.rate)
 
     # ---- the run -----------------------------------------------------------------------------
     def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
         self._started_training = True
+        self._recorder.record_start()                   # step 0: the weights before training
         last_progress = last_snapshot = 0.0
-        pending = None                                  # the newest progress not yet reported
-        for progress in train(self._model, self._config, train_set, test_set, self._should_stop):
+        for progress in train(self._model, self._config, train_set, test_set, self._before_step,
+                              learning_rate=self._learning_rate, gradients=self._gradients):
             now = time.monotonic()
-            pending = progress
-            if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
-                self._send("progress", progress)
-                last_progress, pending = now, None
-            if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
+            if progress.kind == "batch":
+                self._recorder.record(progress)
+            self._pending = progress
+            every_step = self._pace.slow                # slow motion: every view updates after every step
+            if progress.kind == "epoch" or every_step or now - last_progress >= PROGRESS_INTERVAL_S:
+                self._send(ProgressReport(progress))
+                last_progress, self._pending = now, None
+            if every_step or now - last_snapshot >= SNAPSHOT_INTERVAL_S:
                 self._send_params()
                 last_snapshot = now
-            if self._paused:
-                pending = self._report_pause(pending)
-                self._wait_while_paused()
-        if pending is not None:
-            self._send("progress", pending)
-        self._send_params()                             # the final weights, also after a stop
+        self._report_pause()                            # the last progress and the final weights, also after a stop
 
-    def _report_pause(self, pending):
-        """Show exactly where training paused; returns the (now empty) pending progress."""
-        if pending is not None:
-            self._send("progress", pending)
+    def _report_pause(self) -> None:
+        """Show exactly where training is: the progress not yet reported, the snapshots, the weights."""
+        if self._pending is not None:
+            self._send(ProgressReport(self._pending))
+            self._pending = None
         self._send_params()
-        return None
 
     def _score(self, test_set: Dataset) -> None:
         images, labels = test_set
@@ -161,16 +202,21 @@ class TrainingRun:
                 return
             chunks.append(self._model.predict_proba(images[start:start + TEST_CHUNK]))  # (B, 10)
         probabilities = np.concatenate(chunks) if chunks else np.zeros((0, 10))        # (N, 10)
-        self._send("tested", TestResults(images, labels, probabilities))
+        self._send(Tested(images, labels, probabilities))
 
     def _fail(self, message: str) -> None:
         if self._started_training:                      # the weights core kept (restored on divergence)
             self._send_params()
-        self._send("failed", message)
-        self._send("outcome", "failed")
+        self._send(Failed(message))
+        self._send(Outcome(Result.FAILED))
 
     def _send_params(self) -> None:
-        self._send("params", self._model.get_params())
+        """The steps recorded since the last call (with the last step's gradients), then the weights."""
+        records = self._recorder.take()
+        if records:
+            gradients = dict(self._gradients) or None       # the layers' arrays: pickled (copied) by send
+            self._send(Snapshots(records, gradients))
+        self._send(Params(self._model.get_params()))
 
-    def _send(self, kind: str, payload) -> None:
-        self._reports.send((kind, payload))
+    def _send(self, report: Report) -> None:
+        self._reports.send(report)

@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
     def _build_watch_widgets(self) -> None:
         """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
         self.start_choice = StartChoice()
-        self.training_panel.layout().insertWidget(2, self.start_choice)     # above the Run box
+        self.training_panel.run_row.insertWidget(0, self.start_choice)      # Start from ... Seed ... [Train]
         self.pace = PaceControls()
         self.time_bar = TimeMachineBar()
         self.drawing_chart = DrawingHistoryChart()

@@ -46,6 +46,11 @@ def test_filter_board_shows_each_filters_change_since_the_start_and_hover_gives_
     np.testing.assert_allclose(board.changes(), filter_change(start, now))
     assert board.changes()[2] == board.changes().max() and board.changes()[0] == 0
     assert board.grid._fractions[2] == 1.0 and board.grid._fractions[0] == 0.0
+    early = start.copy()
+    early[2] += 0.05                                                  # scrubbed back: a tenth of the way
+    board.set_filters(early)
+    np.testing.assert_allclose(board.grid._fractions[2], 0.1, rtol=1e-6)     # on the run's largest change
+    board.set_filters(now)
 
     gradients = np.arange(72, dtype=np.float64).reshape(8, 3, 3) * 1e-3
     board.set_gradients(gradients)

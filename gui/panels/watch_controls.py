@@ -9,7 +9,7 @@ after every step) to full speed, and can be changed while training runs.
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QWidget,
+    QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QWidget,
 )
 
 from gui.settings import read_int
@@ -25,11 +25,11 @@ def speed_text(steps_per_s) -> str:
     return f"{steps_per_s} step{'s' if steps_per_s != 1 else ''}/s (slow motion)"
 
 
-class StartChoice(QGroupBox):
-    """New network (random weights) or Continue this model, and the run's seed."""
+class StartChoice(QWidget):
+    """New network (random weights) or Continue this model, and the run's seed (one row, before Train)."""
 
     def __init__(self, parent=None):
-        super().__init__("Start", parent)
+        super().__init__(parent)
         self.start_combo = QComboBox()
         self.start_combo.addItem("New network (random weights)", NEW)
         self.start_combo.addItem("Continue this model", CONTINUE)
@@ -40,6 +40,7 @@ class StartChoice(QGroupBox):
         self.seed_spin.setToolTip("The same seed gives the same random weights, order and augmentation: "
                                   "the same run again")
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         start_label, seed_label = QLabel("Start from"), QLabel("Seed")
         start_label.setBuddy(self.start_combo)
         seed_label.setBuddy(self.seed_spin)

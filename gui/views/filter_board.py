@@ -23,7 +23,8 @@ TRACK_COLOUR = QColor("#e3e0ea")
 
 
 class ChangeTileGrid(TileGrid):
-    """TileGrid whose caption slot also holds a bar: each tile's share of the largest change."""
+    """TileGrid whose caption slot also holds a bar: each tile's change as a share of the largest
+    change any filter has shown since the run began (so scrubbing back shows shorter bars)."""
 
     def __init__(self, columns: int, min_tile: int, parent=None):
         super().__init__(columns, min_tile, captions=True, parent=parent)
@@ -68,6 +69,7 @@ class FilterBoard(QGroupBox):
         self._start: np.ndarray | None = None
         self._gradients: np.ndarray | None = None
         self._changes = np.zeros(0)
+        self._change_scale = 0.0      # the largest change seen since the start: the bars' full width
 
     # ---- input ------------------------------------------------------------------------------
     def set_filters(self, filters: np.ndarray) -> None:
@@ -80,6 +82,7 @@ class FilterBoard(QGroupBox):
     def set_start(self, filters: np.ndarray | None) -> None:
         """The filters when the run began (F, 3, 3), or None: no run to compare with."""
         self._start = None if filters is None else np.array(filters, dtype=np.float64)
+        self._change_scale = 0.0
         self._redraw()
 
     def set_gradients(self, gradients: np.ndarray | None) -> None:
@@ -117,6 +120,8 @@ class FilterBoard(QGroupBox):
             self._changes = filter_change(self._start, filters)                   # (F,)
             labels = [f"{i + 1}: moved {c:.3f}" for i, c in enumerate(self._changes)]
         self.grid.set_tiles([diverging_rgb(f, self.limit) for f in filters], labels, tooltip=self.tooltip_text)
-        peak = float(self._changes.max()) if len(self._changes) else 0.0
-        self.grid.set_fractions(self._changes / peak if peak > 0 else np.zeros(len(filters)))
+        if len(self._changes):
+            self._change_scale = max(self._change_scale, float(self._changes.max()))
+        scale = self._change_scale
+        self.grid.set_fractions(self._changes / scale if scale > 0 else np.zeros(len(filters)))
         self.legend.set_limit(self.limit)

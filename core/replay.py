@@ -26,15 +26,17 @@ def probabilities_with(filters: np.ndarray, weights: np.ndarray, biases: np.ndar
     image (28, 28) 0..255 -> (K, 10) probabilities, as CNN.predict_proba gives for each set."""
     dtype = filters.dtype
     x = np.asarray(image).astype(dtype) / dtype.type(255) - dtype.type(0.5)   # (28, 28), as CNN._normalise
-    windows = sliding_window_view(x, (3, 3))             # (26, 26, 3, 3)
+    patches = sliding_window_view(x, (3, 3)).reshape(-1, 9)                 # (26*26, 9)
+    side = x.shape[0] - 2                                                  # 26
     out = np.empty((len(filters), biases.shape[1]), dtype=np.float64)
     for start in range(0, len(filters), CHUNK):
         part = slice(start, start + CHUNK)
-        maps = np.einsum("hwij,kfij->khwf", windows, filters[part], optimize=True)    # (k, 26, 26, F)
-        k, h, w, f = maps.shape
-        pooled = maps.reshape(k, h // 2, 2, w // 2, 2, f).max(axis=(2, 4))          # (k, 13, 13, F)
-        flat = pooled.reshape(k, -1)                                                  # (k, 13*13*F)
-        logits = np.einsum("kd,kdc->kc", flat, weights[part], optimize=True) + biases[part]   # (k, 10)
+        k, f = filters[part].shape[:2]
+        maps = patches @ filters[part].reshape(k * f, 9).T                  # (26*26, k*F): one matrix product
+        maps = maps.reshape(side // 2, 2, side // 2, 2, k, f)               # (13, 2, 13, 2, k, F)
+        pooled = maps.max(axis=(1, 3))                                      # (13, 13, k, F)
+        flat = pooled.transpose(2, 0, 1, 3).reshape(k, -1)                  # (k, 13*13*F), (row, col, filter)
+        logits = np.matmul(flat[:, None, :], weights[part])[:, 0] + biases[part]   # (k, 10)
         out[part] = softmax(logits)
     return out
 

@@ -13,7 +13,8 @@ from core.history import History
 from core.replay import probabilities_through_run, probabilities_with
 
 HISTORY_BUDGET = 64 * 2**20       # bytes; 12 epochs of full MNIST fit (thinned), see core/history.py
-CHART_POINTS = 240                # snapshots evaluated when the drawing changes (evenly picked)
+CHART_POINTS = 200                # snapshots evaluated when the drawing changes (evenly picked)
+CHART_CHUNK = 25                  # evaluated per event-loop turn (a few ms), so drawing stays smooth
 RECOMPUTE_DELAY_MS = 60           # after the drawing changes, so the prediction is shown first
 
 
@@ -29,7 +30,11 @@ class RunWatch(QObject):
         self._recompute = QTimer(self)
         self._recompute.setSingleShot(True)
         self._recompute.setInterval(RECOMPUTE_DELAY_MS)
-        self._recompute.timeout.connect(self.recompute_chart)
+        self._recompute.timeout.connect(self._start_chart_job)
+        self._chunks = QTimer(self)                  # runs the chart job a chunk per event-loop turn
+        self._chunks.setInterval(0)
+        self._chunks.timeout.connect(self._next_chart_chunk)
+        self._job = None
         bar.scrubbed.connect(self._scrubbed)
         bar.liveRequested.connect(self._went_live)
 
@@ -38,6 +43,7 @@ class RunWatch(QObject):
         """A new run starts: forget the old history (its first snapshot arrives from the process)."""
         self.bar.go_live()
         self.history = History(self.budget)
+        self._stop_chart_job()
         self.board.set_start(None)
         self.board.set_gradients(None)
         self.marks.clear()
@@ -72,6 +78,7 @@ class RunWatch(QObject):
     def set_drawing(self, image: np.ndarray | None) -> None:
         """The drawing changed: (28, 28) network input, or None when the pad is blank."""
         self._image = None if image is None else np.array(image)
+        self._stop_chart_job()
         if self._image is None:
             self._recompute.stop()
             self.chart.clear("Draw a digit to see what the network thought of it through the run")
@@ -79,17 +86,48 @@ class RunWatch(QObject):
             self._recompute.start()
 
     def recompute_chart(self) -> None:
-        """The drawing's probabilities at (up to CHART_POINTS of) the snapshots kept."""
+        """The drawing's probabilities at (up to CHART_POINTS of) the snapshots kept, now, in one go."""
         self._recompute.stop()
+        self._stop_chart_job()
+        for _ in self._chart_job():
+            pass
+
+    def chart_pending(self) -> bool:
+        """True while a recomputation is scheduled or under way."""
+        return self._recompute.isActive() or self._job is not None
+
+    def _start_chart_job(self) -> None:
+        self._job = self._chart_job()
+        self._chunks.start()
+
+    def _next_chart_chunk(self) -> None:
+        try:
+            next(self._job)
+        except StopIteration:
+            self._stop_chart_job()
+
+    def _stop_chart_job(self) -> None:
+        self._chunks.stop()
+        self._job = None
+
+    def _chart_job(self):
+        """Evaluate CHART_CHUNK snapshots per step of the generator, then show the series."""
         if self._image is None:
             return
-        count = len(self.history)
+        history, image, count = self.history, self._image, len(self.history)
         if count == 0:
             self.chart.clear("Train to see what the network thinks of your drawing at each step")
             return
+        stride = history.stride
         picked = np.unique(np.linspace(0, count - 1, min(count, CHART_POINTS)).round().astype(int))
-        probs = probabilities_through_run(self.history, self._image, picked)   # (K, 10)
-        self.chart.set_series(self.history.steps()[picked], probs)
+        parts = []
+        for start in range(0, len(picked), CHART_CHUNK):
+            if history is not self.history or history.stride != stride:    # a new run, or thinned: again
+                yield from self._chart_job()
+                return
+            parts.append(probabilities_through_run(history, image, picked[start:start + CHART_CHUNK]))  # (k, 10)
+            yield
+        self.chart.set_series(history.steps()[picked], np.concatenate(parts))
         self._show_cursor()
 
     def _append_live_point(self, step: int, params: dict) -> None:

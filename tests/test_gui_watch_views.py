@@ -182,8 +182,7 @@ def test_run_watch_recomputes_the_drawing_chart_from_the_history_when_the_drawin
     np.testing.assert_allclose(watch.chart.probabilities(), probabilities_through_run(watch.history, image))
     other = np.rot90(image).copy()
     watch.set_drawing(other)
-    with qtbot.waitSignal(watch._recompute.timeout, timeout=2000):
-        pass
+    qtbot.waitUntil(lambda: not watch.chart_pending(), timeout=3000)
     np.testing.assert_allclose(watch.chart.probabilities(), probabilities_through_run(watch.history, other))
 
 

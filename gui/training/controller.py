@@ -21,12 +21,13 @@ from functools import singledispatchmethod
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from core.dataset_choice import DatasetChoice
 from core.train import TrainConfig
 from gui.training.messages import (
     Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Result, Resume, State, Stop, Tested,
     refuse,
 )
-from gui.training.process import LoadData, TrainingJob, run_training
+from gui.training.process import TrainingJob, run_training
 
 __all__ = ["Result", "State", "Tested", "TrainingController"]
 
@@ -118,11 +119,10 @@ class TrainingController(QObject):
         """The running training process (multiprocessing.Process) or None: for tests and diagnostics."""
         return self._process
 
-    def start(self, model, config: TrainConfig, load_data: LoadData) -> None:
-        """Train a copy of `model` in a child process on the data `load_data()` returns there.
+    def start(self, model, config: TrainConfig, data: DatasetChoice) -> None:
+        """Train a copy of `model` in a child process on the images `data` chooses (loaded there).
 
-        `load_data` must be picklable (gui.training.data_source.TrainingData); `model` itself is never
-        changed: the new weights arrive through `paramsUpdated`.
+        `model` itself is never changed: the new weights arrive through `paramsUpdated`.
         """
         if self._process is not None:
             raise RuntimeError("training is already running")
@@ -130,7 +130,7 @@ class TrainingController(QObject):
         report_reader, report_writer = context.Pipe(duplex=False)
         command_reader, command_writer = context.Pipe(duplex=False)
         process = context.Process(target=run_training, name="digitpad-training", daemon=True,
-                                  args=(TrainingJob(model, config, load_data), report_writer, command_reader))
+                                  args=(TrainingJob(model, config, data), report_writer, command_reader))
         try:
             process.start()
         except OSError as error:       # out of memory or processes: tell the user, as for any failed run

@@ -31,6 +31,7 @@ from gui.training.messages import Result, State
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000
+LAST_JOIN_TIMEOUT_MS = 15000   # a training process that outlived SIGKILL (stuck in the kernel) gets this much more
 DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
 
 
@@ -456,5 +457,5 @@ class MainWindow(QMainWindow):
         training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
         self.download.shutdown(DOWNLOAD_JOIN_MS)   # one stuck on a silent server is abandoned, not waited for
         if not training_stopped:
-            self.training.shutdown(15000)
+            self.training.shutdown(LAST_JOIN_TIMEOUT_MS)
         super().closeEvent(event)

@@ -18,7 +18,7 @@ from core.errors import DownloadCancelled
 from core.network import CNN
 from core.train import TrainConfig, train
 from gui.background.download import DownloadController
-from gui.main_window import MainWindow
+from gui.main_window import JOIN_TIMEOUT_MS, LAST_JOIN_TIMEOUT_MS, MainWindow
 from simulate import DIGIT_THREE, drag_stroke
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
@@ -233,6 +233,13 @@ def test_closing_the_window_mid_training_ends_the_training_process(qtbot, window
     assert relay.isFinished() and not window.training.is_busy()
 
 
+def test_closing_waits_longer_for_a_training_process_the_first_shutdown_could_not_end(qtbot, window, monkeypatch):
+    answers, calls = iter([False, True]), []
+    monkeypatch.setattr(window.training, "shutdown", lambda timeout_ms: calls.append(timeout_ms) or next(answers))
+    window.close()
+    assert calls == [JOIN_TIMEOUT_MS, LAST_JOIN_TIMEOUT_MS]
+
+
 def test_shutdown_ends_a_child_that_does_not_answer(qtbot, controller):
     progress = []
     controller.progressed.connect(progress.append)
@@ -241,10 +248,26 @@ def test_shutdown_ends_a_child_that_does_not_answer(qtbot, controller):
     process = controller.child_process()
     os.kill(process.pid, signal.SIGSTOP)             # frozen: it cannot read the stop command
     started = time.monotonic()
-    assert controller.shutdown(300)
+    assert controller.shutdown(300) is True
     assert time.monotonic() - started < 1.0
     assert_ended(process)
     assert not controller.is_busy()
+
+
+def test_shutdown_says_false_while_the_child_outlives_it_and_a_later_one_ends_it(qtbot, controller):
+    progress = []
+    controller.progressed.connect(progress.append)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
+    process = controller.child_process()
+    os.kill(process.pid, signal.SIGSTOP)             # cannot read the stop command, nor act on SIGTERM
+    process.terminate = process.kill = lambda: None  # and, for this test, SIGKILL does not get through
+    assert controller.shutdown(300) is False
+    assert process.exitcode is None and controller.is_busy() and controller.child_process() is process
+    del process.terminate, process.kill              # the signals work again
+    assert controller.shutdown(300) is True
+    assert_ended(process)
+    assert not controller.is_busy() and controller.state() == State.IDLE
 
 
 def test_closing_the_window_mid_download_joins_the_thread(qtbot, window, monkeypatch):

@@ -33,7 +33,7 @@ __all__ = ["Result", "State", "Tested", "TrainingController"]
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
+STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) or killed child gets to end
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -169,20 +169,23 @@ class TrainingController(QObject):
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
-        then terminate it (SIGTERM, then SIGKILL after STOP_GRACE_S, which is part of the
+        then terminate it (SIGTERM, and SIGKILL after STOP_GRACE_S; both waits are part of the
         timeout). Reports still in flight are dropped.
-        Returns True: the child has ended and been reaped when this returns."""
+
+        Returns True when no child is left (ended and reaped, or none was running); False when
+        the child outlived even SIGKILL within the timeout (e.g. stuck in the kernel): the run is
+        kept, so a later shutdown can wait for it again."""
         process, relay = self._process, self._relay
         if process is None:
             return True
         self.stop()
-        process.join(max(timeout_ms / 1000 - STOP_GRACE_S, 0))
+        process.join(max(timeout_ms / 1000 - 2 * STOP_GRACE_S, 0))
+        for end in (process.terminate, process.kill):
+            if process.exitcode is None:
+                end()
+                process.join(STOP_GRACE_S)
         if process.exitcode is None:
-            process.terminate()
-            process.join(STOP_GRACE_S)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
+            return False
         relay.report.disconnect(self._dispatch)
         self._forget_run()             # the child's pipe is closed now, so the relay ends at once
         return True

@@ -213,3 +213,7 @@ def _progress(kind, config, epoch, step, steps_per_epoch, seen, n, recent, lr, b
         test_loss=test_loss, test_accuracy=test_accuracy, test_probabilities=test_probabilities,
     )
 
+
+
+if __name__ == "__main__":  # the command line is core.cli's; this module never imports it (no import circle)
+    raise SystemExit("digitpad-train: run it as `digitpad-train` or `python -m core.cli`.")

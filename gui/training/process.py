@@ -27,6 +27,7 @@ PROGRESS_INTERVAL_S = 0.1     # at most ~10 progress reports a second
 SNAPSHOT_INTERVAL_S = 0.15    # and ~7 weight snapshots a second
 NICENESS = 10                 # the GUI gets the CPU first when both want it
 
+
 @dataclass(frozen=True)
 class TrainingJob:
     """Everything the child needs; pickled to it."""

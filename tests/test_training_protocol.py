@@ -151,3 +151,27 @@ def test_a_run_scores_its_test_set_once_per_epoch_and_never_again_at_the_end(mon
     predicted = tested[0].probabilities.argmax(axis=1)
     assert np.mean(predicted == TINY[1]) == pytest.approx(last_epoch.test_accuracy)   # the same scoring
     assert last_epoch.test_probabilities is None        # the answers travel once, in Tested
+
+
+class ExitedChild:
+    """Stands in for the child's Process in ReportRelay: already ended."""
+    exitcode = 0
+
+    def join(self, timeout=None):
+        pass
+
+
+def test_the_relay_passes_unreadable_bytes_on_as_something_the_window_refuses(qtbot):
+    from gui.training.controller import ReportRelay
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    writer.send_bytes(b"not a pickle")
+    writer.send(Outcome(Result.FINISHED))
+    relay, relayed = ReportRelay(7, reader, ExitedChild()), []
+    relay.report.connect(lambda run, report: relayed.append((run, report)))
+    relay.run()                                         # in this thread: the emits arrive at once
+    assert [run for run, _ in relayed] == [7, 7]
+    unreadable, last = relayed[0][1], relayed[1][1]
+    assert not isinstance(unreadable, Report) and last == Outcome(Result.FINISHED)
+    gui = vars(TrainingController)["_handle"].dispatcher
+    assert gui.dispatch(type(unreadable)) is gui.dispatch(object)   # no handler: the controller refuses it

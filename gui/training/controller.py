@@ -17,6 +17,7 @@ report with no handler ends the run as failed.
 import logging
 import multiprocessing
 import signal
+from dataclasses import dataclass
 from functools import singledispatchmethod
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -51,6 +52,12 @@ def crash_message(exitcode: int | None) -> str:
             f"shown; start training again to continue.")
 
 
+@dataclass(frozen=True)
+class UnreadableReport:
+    """What the relay passes on when the child's bytes cannot be read back: deliberately no Report."""
+    error: Exception
+
+
 class ReportRelay(QThread):
     """Receives the child's reports (gui.training.messages.Report) and emits them with the run's number.
 
@@ -83,6 +90,8 @@ class ReportRelay(QThread):
                 report = self._reports.recv()           # blocks without holding the GIL
             except (EOFError, OSError):
                 return False
+            except Exception as error:                  # bytes that unpickle to no message of ours
+                report = UnreadableReport(error)        # refused by the controller, which ends the run
             self.report.emit(self._run, report)
             if isinstance(report, Outcome):
                 return True

@@ -18,8 +18,11 @@ TINY = (RNG.integers(0, 256, (32, 28, 28), dtype=np.uint8), RNG.integers(0, 10, 
 CONFIG = TrainConfig(epochs=2, batch_size=8, augment=False)      # 4 steps an epoch, 8 in all
 
 
-def tiny_data():
-    return TINY, None
+class TinyData:
+    """Stands in for a DatasetChoice: a small random set, no files read."""
+
+    def load(self):
+        return TINY, TINY, "32 random images"
 
 
 class ScriptedOutbox:
@@ -40,7 +43,7 @@ class ScriptedOutbox:
 def run(script, **job_options):
     reader, writer = multiprocessing.Pipe(duplex=False)
     outbox = ScriptedOutbox(writer, script)
-    TrainingRun(TrainingJob(CNN(seed=0), CONFIG, tiny_data, **job_options), outbox, reader).run()
+    TrainingRun(TrainingJob(CNN(seed=0), CONFIG, TinyData(), **job_options), outbox, reader).run()
     return outbox.reports
 
 

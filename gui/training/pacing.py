@@ -7,6 +7,7 @@ process hands them to the GUI's history (core.history) in one batch.
 """
 import math
 import time
+from dataclasses import replace
 
 from core.train import TrainConfig, learning_rate_at
 
@@ -70,7 +71,7 @@ class LearningRate:
     def set_base(self, rate: float) -> None:
         if not (math.isfinite(rate) and rate > 0):
             raise ValueError("learning rate must be positive")
-        self._config = TrainConfig(**{**self._config.__dict__, "learning_rate": rate})
+        self._config = replace(self._config, learning_rate=rate)
 
     def __call__(self, step: int, total_steps: int) -> float:
         return learning_rate_at(self._config, step, total_steps)

@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
     def _build_watch_widgets(self) -> None:
         """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
         self.start_choice = StartChoice()
-        self.training_panel.run_row.insertWidget(0, self.start_choice)      # Start from ... Seed ... [Train]
+        self.training_panel.run_row.parent().insertWidget(0, self.start_choice)   # the Run box's first row
         self.pace = PaceControls()
         self.time_bar = TimeMachineBar()
         self.drawing_chart = DrawingHistoryChart()
@@ -529,7 +529,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 860)
             self.main_splitter.setSizes([520, 760])
-            self.right_splitter.setSizes([300, 560])
+            self.right_splitter.setSizes([296, 564])
         for key, splitter in (("window/main_splitter", self.main_splitter),
                               ("window/right_splitter", self.right_splitter)):
             state = s.value(key)

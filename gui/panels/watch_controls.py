@@ -45,9 +45,11 @@ class StartChoice(QWidget):
         start_label.setBuddy(self.start_combo)
         seed_label.setBuddy(self.seed_spin)
         layout.addWidget(start_label)
-        layout.addWidget(self.start_combo, 1)
+        layout.addWidget(self.start_combo)
+        layout.addSpacing(12)
         layout.addWidget(seed_label)
         layout.addWidget(self.seed_spin)
+        layout.addStretch(1)
 
     def starts_fresh(self) -> bool:
         return self.start_combo.currentData() == NEW

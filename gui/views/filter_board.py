@@ -23,39 +23,49 @@ TRACK_COLOUR = QColor("#e3e0ea")
 
 
 class ChangeTileGrid(TileGrid):
-    """TileGrid whose caption slot also holds a bar: each tile's change as a share of the largest
+    """TileGrid whose caption line is "number, bar, value": each tile's change as a share of the largest
     change any filter has shown since the run began (so scrubbing back shows shorter bars)."""
 
     def __init__(self, columns: int, min_tile: int, parent=None):
         super().__init__(columns, min_tile, captions=True, parent=parent)
         self._fractions: list[float] = []
+        self._values: list[str] = []
 
-    def set_fractions(self, fractions) -> None:
-        """One value in 0..1 per tile (empty: no bars)."""
+    def set_changes(self, fractions, values: list[str]) -> None:
+        """Per tile: the bar's length in 0..1 and the number shown after it (empty lists: no bars)."""
         self._fractions = [float(f) for f in fractions]
+        self._values = list(values)
         self.update()
 
-    def _caption_height(self) -> int:
-        return CAPTION_HEIGHT + BAR_HEIGHT + 2 if self._captions else 0
-
     def paintEvent(self, event):
-        super().paintEvent(event)
-        if self._placeholder or not self._images or len(self._fractions) != len(self._images):
+        super().paintEvent(event)                  # tiles; the base captions are blank (see FilterBoard)
+        if self._placeholder or not self._images:
             return
         painter = QPainter(self)
-        for index, fraction in enumerate(self._fractions):
+        metrics = painter.fontMetrics()
+        for index in range(len(self._images)):
             rect = self.tile_rect(index)
-            track = QRect(rect.left(), rect.bottom() + CAPTION_HEIGHT + 2, rect.width(), BAR_HEIGHT)  # under the caption
+            line = QRect(rect.left(), rect.bottom() + 1, rect.width(), CAPTION_HEIGHT)
+            number = str(index + 1)
+            painter.setPen(self.palette().text().color())
+            painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, number)
+            if len(self._fractions) != len(self._images):
+                continue
+            value = self._values[index]
+            painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, value)
+            left = line.left() + metrics.horizontalAdvance(number) + 4
+            right = line.right() - metrics.horizontalAdvance(value) - 4
+            track = QRect(left, line.center().y() - BAR_HEIGHT // 2, max(right - left, 0), BAR_HEIGHT)
             painter.fillRect(track, TRACK_COLOUR)
-            painter.fillRect(QRect(track.left(), track.top(), round(track.width() * fraction), BAR_HEIGHT),
-                             BAR_COLOUR)
+            painter.fillRect(QRect(track.left(), track.top(), round(track.width() * self._fractions[index]),
+                                   BAR_HEIGHT), BAR_COLOUR)
 
 
 class FilterBoard(QGroupBox):
     """The learned filters, large; set_filters / set_start / set_gradients, filters() / changes()."""
 
     def __init__(self, parent=None):
-        super().__init__("Filters (3x3): bar = how far each has moved since the run began", parent)
+        super().__init__("Filters (3x3) · bar: how far each has moved since the run began", parent)
         self.grid = ChangeTileGrid(COLUMNS, MIN_TILE)
         self.legend = ColorBar(gradient_stops())
         layout = QVBoxLayout(self)
@@ -115,13 +125,16 @@ class FilterBoard(QGroupBox):
         self.limit = symmetric_limit(filters)
         if self._start is None or self._start.shape != filters.shape:      # no run, or another network
             self._changes = np.zeros(len(filters))
-            labels = [f"{i + 1}" for i in range(len(filters))]
         else:
             self._changes = filter_change(self._start, filters)                   # (F,)
-            labels = [f"{i + 1}: moved {c:.3f}" for i, c in enumerate(self._changes)]
-        self.grid.set_tiles([diverging_rgb(f, self.limit) for f in filters], labels, tooltip=self.tooltip_text)
+        blank = [""] * len(filters)                                                # the grid paints its own captions
+        self.grid.set_tiles([diverging_rgb(f, self.limit) for f in filters], blank, tooltip=self.tooltip_text)
         if len(self._changes):
             self._change_scale = max(self._change_scale, float(self._changes.max()))
         scale = self._change_scale
-        self.grid.set_fractions(self._changes / scale if scale > 0 else np.zeros(len(filters)))
+        if self._start is None or self._start.shape != filters.shape:
+            self.grid.set_changes([], [])
+        else:
+            fractions = self._changes / scale if scale > 0 else np.zeros(len(filters))
+            self.grid.set_changes(fractions, [f"{c:.3f}" for c in self._changes])
         self.legend.set_limit(self.limit)

@@ -140,11 +140,13 @@ class RunWatch(QObject):
 
     def _scrubbed(self, index: int) -> None:
         snapshot = self.history.at(index)
+        self.board.set_live(False)
         self.bar.show_text(self._describe(index, live=False))
         self._show_cursor()
         self.networkChanged.emit(snapshot.params)
 
     def _went_live(self) -> None:
+        self.board.set_live(True)
         if len(self.history):
             self.bar.show_text(self._describe(len(self.history) - 1, live=True))
         self._show_cursor()

@@ -58,6 +58,9 @@ def test_filter_board_shows_each_filters_change_since_the_start_and_hover_gives_
     assert f"weight {now[5, 1, 1]:+.4f}" in text
     assert f"gradient at the last step {gradients[5, 1, 1]:+.2e}" in text
     assert f"moved {board.changes()[5]:.3f}" in text
+    board.set_live(False)                                             # the time machine shows a snapshot
+    assert "live network only" in board.tooltip_text(5, 1, 1) and "last step" not in board.tooltip_text(5, 1, 1)
+    board.set_live(True)
     board.set_gradients(None)
     assert "gradient: none yet" in board.tooltip_text(0, 0, 0)
 

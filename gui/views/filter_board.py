@@ -78,6 +78,7 @@ class FilterBoard(QGroupBox):
         self._filters = np.zeros((0, 3, 3))
         self._start: np.ndarray | None = None
         self._gradients: np.ndarray | None = None
+        self._live = True             # False while the time machine shows an earlier network
         self._changes = np.zeros(0)
         self._change_scale = 0.0      # the largest change seen since the start: the bars' full width
 
@@ -99,6 +100,10 @@ class FilterBoard(QGroupBox):
         """The loss gradient w.r.t. each weight at the last step (F, 3, 3), or None."""
         self._gradients = None if gradients is None else np.array(gradients, dtype=np.float64)
 
+    def set_live(self, live: bool) -> None:
+        """False while the filters shown are a snapshot's (their gradients were not recorded)."""
+        self._live = live
+
     # ---- output -----------------------------------------------------------------------------
     def filters(self) -> np.ndarray:
         return self._filters.copy()
@@ -110,7 +115,9 @@ class FilterBoard(QGroupBox):
     def tooltip_text(self, tile: int, row: int, col: int) -> str:
         weight = self._filters[tile, row, col]
         lines = [f"Filter {tile + 1}, row {row + 1}, column {col + 1}", f"weight {weight:+.4f}"]
-        if self._gradients is not None:
+        if not self._live:
+            lines.append("gradient: recorded for the live network only (press Live)")
+        elif self._gradients is not None:
             lines.append(f"gradient at the last step {self._gradients[tile, row, col]:+.2e}"
                          f" (the step moves the weight against it)")
         else:

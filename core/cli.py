@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.data import load_dataset
-from core.errors import DigitpadError, ModelFileError
+from core.data import load_dataset, mnist_problem
+from core.errors import DataError, DigitpadError, ModelFileError
 from core.network import CNN
 from core.train import TUTORIAL, TrainConfig, evaluate, train
 
@@ -49,6 +49,9 @@ def build_parser():
                         help="folder holding the four MNIST .gz files (also: DIGITPAD_DATA_DIR)")
     parser.add_argument("--no-download", dest="download", action="store_false",
                         help="never download; fall back to the bundled sample")
+    parser.add_argument("--require-full-mnist", action="store_true",
+                        help="train on full MNIST or not at all: refuse when its four files are missing or "
+                             "damaged instead of falling back to the sample (`make model` uses this)")
     parser.add_argument("--tutorial", action="store_true",
                         help="the tutorial's run: first 1,000 images, 3 epochs, batch 1, lr 0.005, plain SGD")
     return parser
@@ -102,6 +105,8 @@ def check_save_folder(path):
 
 def run(args, config):
     check_save_folder(args.save)
+    if args.require_full_mnist:
+        require_full_mnist(args)
     train_set, test_set, description = load_data(args)
     print(f"Data: {description}")
     if config.test_size:
@@ -128,6 +133,15 @@ def run(args, config):
     print(f"Test Loss: {loss:.4f}")
     print(f"Test Accuracy: {accuracy:.4f}")
     return EXIT_INTERRUPTED if stop.requested else 0
+
+
+def require_full_mnist(args):
+    """For the shipped model: full MNIST, verified, or no training at all (never the sample)."""
+    problem = "--dataset sample was asked for." if args.dataset == "sample" else mnist_problem(args.data_dir)
+    if problem:
+        raise DataError(f"Not training: --require-full-mnist (used by `make model`) accepts full MNIST only. "
+                        f"{problem} (`make model MNIST=DIR` reads them from another folder.)")
+    args.dataset = "mnist"   # from here on, no fallback to the sample
 
 
 def load_data(args):

@@ -26,9 +26,11 @@ from gui.settings import make_settings, read_int
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.training.data_source import TrainingData
 from gui.panels.training_panel import TrainingPanel
+from gui.shortcuts_dialog import ShortcutsDialog
 from gui.training.controller import TrainingController
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
+WINDOW_TITLE = "Handwritten digit recognition"
 JOIN_TIMEOUT_MS = 1000
 DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
 
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self):
         super().__init__()
-        self.setWindowTitle("digitpad — handwritten digit recognition")
+        self.setWindowTitle(WINDOW_TITLE)   # Qt appends the application's display name, "digitpad"
         self.settings = make_settings()
         self.session, startup_problem = startup_session()
 
@@ -218,6 +220,7 @@ class MainWindow(QMainWindow):
         self.predictor.updated.connect(self._show_prediction)
         self.results_view.digitChosen.connect(self._put_on_canvas)
         self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
+        self.teach_panel.sampleAdded.connect(self._sample_stored)
 
         panel = self.training_panel
         panel.train_action.triggered.connect(self.start_training)
@@ -261,6 +264,11 @@ class MainWindow(QMainWindow):
 
     def _put_on_canvas(self, image) -> None:
         self.canvas.set_image(image)
+        self.canvas.setFocus()
+
+    def _sample_stored(self, digit: int) -> None:
+        """The drawing is in the handwriting set now: a clean pad for the next one."""
+        self.canvas.clear()
         self.canvas.setFocus()
 
     def keyPressEvent(self, event):
@@ -326,10 +334,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
-    def choose_file_to_save(self) -> None:
+    def choose_file_to_save(self) -> bool:
+        """Ask where, then save; True when the model was saved."""
         path, _ = QFileDialog.getSaveFileName(self, "Save model as", self._model_folder(), MODEL_FILES)
-        if path:
-            self.save_model(path if path.endswith(".npz") else path + ".npz")
+        return bool(path) and self.save_model(path if path.endswith(".npz") else path + ".npz")
 
     def save_model(self, path) -> bool:
         try:
@@ -351,12 +359,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message.split("\n")[0], 10000)
         QMessageBox.warning(self, title, message)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every keyboard shortcut of the window, in menu order."""
+        rows = [(", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()),
+                 a.statusTip()) for a in self.actions() if not a.shortcut().isEmpty()]
+        rows.append(("Delete", "Clear the drawing (while the pad has focus)"))
+        rows.append(("0 … 9", "Teach it: store the drawing as that digit"))
+        return rows
+
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        return ShortcutsDialog(self.shortcut_rows(), self)
+
     def show_shortcuts(self) -> None:
-        lines = [f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText):<14}{a.statusTip()}"
-                 for a in self.actions() if not a.shortcut().isEmpty()]
-        lines.append(f"{'Delete':<14}Clear the drawing (canvas focused)")
-        lines.append(f"{'0 … 9':<14}Teach: store the drawing as that digit")
-        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+        self.shortcuts_dialog().exec()
 
     # ---- training ---------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -450,7 +465,16 @@ class MainWindow(QMainWindow):
         self.training_panel.save_settings(s)
         s.sync()
 
+    def ask_save_before_closing(self) -> str:
+        """"save", "discard" or "cancel": what to do with trained weights that are not saved."""
+        return ask_save_before_closing(self)
+
     def closeEvent(self, event):
+        if self.session.unsaved:
+            answer = self.ask_save_before_closing()
+            if answer == "cancel" or (answer == "save" and not self.choose_file_to_save()):
+                event.ignore()     # a cancelled or failed save keeps the window, and the weights, open
+                return
         self.save_settings()
         self.predictor.stop()
         training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
@@ -458,3 +482,13 @@ class MainWindow(QMainWindow):
         if not training_stopped:
             self.training.shutdown(15000)
         super().closeEvent(event)
+
+
+def ask_save_before_closing(parent) -> str:
+    """The quit question for trained, unsaved weights: "save", "discard" or "cancel"."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Save the trained model?",
+        "The model was trained and its weights are not saved. Save them before quitting?",
+        buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")

@@ -7,6 +7,7 @@ e.g. during a download, it ends the program at once with one line and status 130
 """
 import argparse
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -145,11 +146,28 @@ def require_full_mnist(args):
 
 
 def load_data(args):
+    report_download_attempts()
     with DownloadBar() as bar:
         return load_dataset(
             args.dataset, data_dir=args.data_dir, allow_download=args.download,
             log=lambda message: print(one_line(message), file=sys.stderr), progress=bar.update,
         )
+
+
+def report_download_attempts():
+    """Say which mirror a download is trying and how long it waits, so a stalled mirror is not silence."""
+    logger = logging.getLogger("core.download")
+    if not any(isinstance(handler, StderrLines) for handler in logger.handlers):
+        logger.addHandler(StderrLines())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+class StderrLines(logging.Handler):
+    """Each log message as one line on the current sys.stderr (looked up per message, not kept)."""
+
+    def emit(self, record):
+        print(record.getMessage(), file=sys.stderr, flush=True)
 
 
 def run_with_bar(model, config, train_set, test_set, stop):

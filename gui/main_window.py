@@ -427,12 +427,13 @@ class MainWindow(QMainWindow):
         return problem is None
 
     def _download_finished(self, outcome: str, message: str) -> None:
+        """The outcome in one line in the Data box (a failure's details behind its Details button)."""
         available = self._refresh_mnist_state()
-        if outcome != "finished" or available:   # else keep saying why the files still cannot be used
-            self.training_panel.show_download_message(message)
         if outcome == "failed":
-            self._show_error("Download failed", message)
-        elif available:
+            self.training_panel.show_download_message(message, "Download failed")
+        elif outcome == "cancelled" or available:   # else keep saying why the files still cannot be used
+            self.training_panel.show_download_message(message)
+        if available:
             self.training_panel.source_combo.setCurrentIndex(1)
 
     # ---- settings and closing ---------------------------------------------------------------

@@ -35,12 +35,15 @@ def _private_user_folders(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _closing_discards_unsaved_weights(monkeypatch):
+def _closing_discards_unsaved_weights():
     """A window closed after training asks Save / Discard / Cancel; tests answer Discard unless they
-    set their own answer (tests/test_gui_window_edges.py), so no test waits on the question."""
+    set their own answer (tests/test_gui_window_edges.py), so no test waits on the question.
+    (Its own MonkeyPatch: a test's `monkeypatch.undo()` must not bring the question back.)"""
     main_window = sys.modules.get("gui.main_window")
-    if main_window is not None:
-        monkeypatch.setattr(main_window.MainWindow, "ask_save_before_closing", lambda self: "discard")
+    with pytest.MonkeyPatch.context() as patch:
+        if main_window is not None:
+            patch.setattr(main_window.MainWindow, "ask_save_before_closing", lambda self: "discard")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -165,6 +165,7 @@ def main(argv=None) -> int:
         else:
             print(f"Could not write {path}", file=sys.stderr)
             failed = True
+    window.session.unsaved = False     # the demo run's weights are not kept: close without the Save question
     window.close()
     return 1 if failed else 0
 

@@ -35,7 +35,7 @@ faults: $(STAMP)
 	$(BIN)/python tools/fault_report.py
 
 screenshot: $(STAMP)
-	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python tools/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python tools/screenshot.py --out-dir docs
 
 # The shipped model: the default recipe on full MNIST (see README). Refuses (status 1, the model
 # untouched) when $(MNIST) does not hold the four verified MNIST files, rather than train on the sample.

@@ -31,6 +31,7 @@ from gui.training.controller import TrainingController
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 WINDOW_TITLE = "Handwritten digit recognition"
+TABS_MIN_HEIGHT = 330     # the Training tab's controls and a strip of its curves, at the smallest window
 JOIN_TIMEOUT_MS = 1000
 DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
 
@@ -49,10 +50,14 @@ def _action(parent, text: str, shortcuts, tip: str, slot) -> QAction:
 
 
 def _scrolling(page: QWidget) -> QScrollArea:
+    """The page scrolls up and down when the window is short; it never scrolls sideways: the
+    area is at least as wide as the page can shrink, so the splitter stops before clipping it."""
     area = QScrollArea()
     area.setWidget(page)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumWidth(page.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
     return area
 
 
@@ -110,6 +115,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolling(self.training_panel), "&Training")
         self.tabs.addTab(_scrolling(self.results_view), "&Results")
         self.tabs.addTab(_scrolling(self.teach_panel), "T&each it")
+        self.tabs.setMinimumHeight(TABS_MIN_HEIGHT)
         self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
         self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
@@ -194,7 +200,7 @@ class MainWindow(QMainWindow):
         left_layout.addLayout(answer_row)
         self.prediction_view.setMaximumHeight(210)
         self.input_view.setMaximumHeight(210)
-        self.input_view.setFixedWidth(150)
+        self.input_view.setFixedWidth(max(130, self.input_view.minimumSizeHint().width()))   # title whole
 
         network = QWidget()
         network_layout = QVBoxLayout(network)

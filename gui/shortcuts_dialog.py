@@ -5,12 +5,15 @@ from PySide6.QtWidgets import (
 )
 
 
+COLUMN_GAP = 24
+
+
 class ShortcutsDialog(QDialog):
     def __init__(self, rows: list[tuple[str, str]], parent=None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         self.table = QTableWidget(len(rows), 2)
-        self.table.setHorizontalHeaderLabels(["Keys", "Does"])
+        self.table.setHorizontalHeaderLabels(["Keys", "Action"])
         for row, (keys, text) in enumerate(rows):
             for column, value in enumerate((keys, text)):
                 item = QTableWidgetItem(value)
@@ -22,12 +25,13 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         self.table.resizeColumnsToContents()
         self.table.resizeRowsToContents()
+        for column in (0, 1):   # room between the columns, and after the longest text
+            self.table.setColumnWidth(column, self.table.columnWidth(column) + COLUMN_GAP)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QApplication, QFileDialog, QGroupBox, QLabel, QMessageBox, QWidget
 
 from core.network import CNN
 from gui import main_window as main_window_module
@@ -152,3 +152,53 @@ def test_the_shortcut_list_is_a_table_of_every_shortcut(window):
         text_width = table.fontMetrics().horizontalAdvance(table.item(row, 1).text())
         assert text_width <= table.columnWidth(1)
     dialog.close()
+
+
+# ---- nothing clipped, nothing scrolled sideways ---------------------------------------------------
+
+def text_fits(widget) -> bool:
+    """A label, button or group box whose text is wider than the widget is clipped on screen."""
+    metrics = widget.fontMetrics()
+    if isinstance(widget, QGroupBox):
+        return metrics.horizontalAdvance(widget.title().replace("&", "")) + 8 <= widget.width()
+    if isinstance(widget, QLabel):
+        if widget.wordWrap() or not widget.text() or widget.pixmap() is not None and not widget.pixmap().isNull():
+            return True
+        return widget.minimumSizeHint().width() <= widget.width()
+    if isinstance(widget, QAbstractButton):
+        return widget.minimumSizeHint().width() <= widget.width() or not widget.text()
+    return True
+
+
+def results_shown(window):
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 1135)[:10000]                     # counts of four digits
+    probs = np.eye(10)[labels] * 0.9 + rng.random((10000, 10)) * 0.05
+    probs[::37] = np.eye(10)[(labels[::37] + 1) % 10]                  # some confident mistakes
+    window.results_view.show_results(rng.integers(0, 256, (10000, 28, 28)), labels, probs)
+
+
+@pytest.mark.parametrize("size", ["1280x860", "minimum"])
+def test_no_tab_is_clipped_or_scrolls_sideways(window, qtbot, size):
+    results_shown(window)
+    if size == "minimum":
+        window.resize(window.minimumSizeHint())
+        assert window.width() <= 1024 and window.height() <= 768            # fits a small laptop screen
+    else:
+        window.resize(1280, 860)
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        area = window.tabs.widget(index)
+        assert area.widget().width() <= area.viewport().width(), window.tabs.tabText(index)
+        clipped = [w for w in window.findChildren(QWidget) if w.isVisible() and not text_fits(w)]
+        assert clipped == [], [(type(w).__name__, getattr(w, "text", w.objectName)()) for w in clipped]
+    table = window.results_view.table
+    window.tabs.setCurrentIndex(1)
+    qtbot.wait(20)
+    for column in range(table.columnCount()):
+        widest = max(table.fontMetrics().horizontalAdvance(table.item(row, column).text())
+                     for row in range(table.rowCount()))
+        header = table.fontMetrics().horizontalAdvance(table.horizontalHeaderItem(column).text())
+        assert max(widest, header) + 2 <= table.columnWidth(column), column
+    assert table.horizontalHeader().length() <= table.viewport().width()

@@ -77,11 +77,12 @@ class ResultsView(QWidget):
         matrix_layout.addWidget(_wrapped("Rows: the true digit. Columns: what the model read. "
                                          "✓: the share of that digit read correctly."))
         matrix_layout.addWidget(self.table)
-        gallery_box = QGroupBox("Most confident mistakes")
+        gallery_box = QGroupBox("Worst mistakes")
         gallery_layout = QVBoxLayout(gallery_box)
-        gallery_layout.addWidget(_wrapped("True → read, and how sure. Click one to put it on the pad."))
+        gallery_layout.addWidget(_wrapped("True → read, how sure. Click one to put it on the pad."))
         gallery_layout.addWidget(self.gallery)
         panes = QHBoxLayout()
+        panes.setSpacing(4)
         panes.addWidget(matrix_box, 3)
         panes.addWidget(gallery_box, 2)
         layout = QVBoxLayout(self)
@@ -135,7 +136,7 @@ class ResultsView(QWidget):
         columns.setMinimumSectionSize(24)
         # wide enough for "100.0%"; the digit columns share the rest
         columns.setSectionResizeMode(ACCURACY_COLUMN, QHeaderView.ResizeMode.Fixed)
-        table.setColumnWidth(ACCURACY_COLUMN, table.fontMetrics().horizontalAdvance("100.0%") + 12)
+        table.setColumnWidth(ACCURACY_COLUMN, table.fontMetrics().horizontalAdvance("100.0%") + 8)
         rows = table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         rows.setMinimumSectionSize(18)
@@ -146,7 +147,7 @@ class ResultsView(QWidget):
     def minimum_table_size(table):
         """Every cell readable: a count of four digits per column, a text line per row."""
         metrics = table.fontMetrics()
-        width = (table.verticalHeader().sizeHint().width() + NUM_CLASSES * (metrics.horizontalAdvance("0000") + 6)
+        width = (table.verticalHeader().sizeHint().width() + NUM_CLASSES * (metrics.horizontalAdvance("0000") + 2)
                  + table.columnWidth(ACCURACY_COLUMN) + 2 * table.frameWidth())
         height = table.horizontalHeader().sizeHint().height() + NUM_CLASSES * 18 + 2 * table.frameWidth()
         return QSize(width, height)

@@ -9,9 +9,11 @@ from pathlib import Path
 import platformdirs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent   # the checkout; site-packages when installed
-# The `assets` package ships inside the wheel (package data), so it is found wherever digitpad is
-# installed, not only next to a checkout. Its files are plain files on disk in both cases.
+
+
 def _assets_dir() -> Path:
+    """The `assets` package ships inside the wheel (package data), so it is found wherever digitpad
+    is installed, not only next to a checkout. Its files are plain files on disk in both cases."""
     try:
         return Path(str(importlib.resources.files("assets")))
     except ModuleNotFoundError:   # an editable install made before `assets` became a package
@@ -20,6 +22,9 @@ def _assets_dir() -> Path:
 
 ASSETS_DIR = _assets_dir()
 PRETRAINED_MODEL = ASSETS_DIR / "model.npz"
+# Full MNIST where the developers keep it, beside the checkout: the default of the tests, the
+# benchmarks and `make model` (the app and digitpad-train never look here).
+DEV_MNIST_DIR = PROJECT_ROOT.parent / "shared" / "mnist"
 
 
 def cache_dir() -> Path:

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 MNIST  ?= $(shell $(BIN)/python -c "from core.paths import DEV_MNIST_DIR; print(DEV_MNIST_DIR)")
 MODEL  ?= assets/model.npz
 
-.PHONY: run test setup bench bench-gui bench-drawn faults screenshot model sample clean
+.PHONY: run test setup train wheel bench bench-gui bench-drawn faults screenshot model sample clean
 
 run: $(STAMP)
 	$(BIN)/digitpad
@@ -15,6 +15,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)
+
+# digitpad-train with ARGS, e.g. make train ARGS="--tutorial"
+train: $(STAMP)
+	$(BIN)/digitpad-train $(ARGS)
+
+# A self-contained wheel (the model, the sample and its attribution inside) in dist/; build/ is
+# removed first, as setuptools would otherwise package files left there by an earlier build.
+wheel: $(STAMP)
+	rm -rf build dist/digitpad-*.whl
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -202,3 +202,45 @@ def test_no_tab_is_clipped_or_scrolls_sideways(window, qtbot, size):
         header = table.fontMetrics().horizontalAdvance(table.horizontalHeaderItem(column).text())
         assert max(widest, header) + 2 <= table.columnWidth(column), column
     assert table.horizontalHeader().length() <= table.viewport().width()
+
+
+# ---- training curves --------------------------------------------------------------------------------
+
+def progress(kind, epoch, step, loss, accuracy):
+    import dataclasses
+
+    from core.train import Progress
+
+    values = dict(kind=kind, epoch=epoch, epochs=3, step=step, steps_per_epoch=100, images_seen=step * 64,
+                  total_images=19200, loss=loss, accuracy=accuracy, images_per_s=1000.0, eta_s=5.0,
+                  learning_rate=0.02, test_loss=loss if kind == "epoch" else None,
+                  test_accuracy=accuracy if kind == "epoch" else None)
+    names = {field.name for field in dataclasses.fields(Progress)}
+    return Progress(**{name: values.get(name) for name in names})       # fields added later: None
+
+
+def test_curves_say_no_data_yet_then_plot_plain_numbers(qtbot):
+    from gui.views.curves import TrainingCurves
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 300)
+    curves.show()
+    loss_axis = curves.loss_plot.getAxis("left")
+    assert curves.is_empty()
+    assert all(text.isVisible() for text in curves._no_data.values())
+    assert not loss_axis.style["showValues"] and not loss_axis.label.isVisible()
+    for step in range(1, 101):                                      # a loss of 0.10 .. 0.16
+        curves.add_progress(progress("batch", 1, step, 0.16 - step * 0.0006, 0.95))
+    curves.add_progress(progress("epoch", 1, 100, 0.12, 0.96))
+    qtbot.wait(50)
+    assert not any(text.isVisible() for text in curves._no_data.values())
+    assert loss_axis.style["showValues"] and loss_axis.label.isVisible()
+    assert loss_axis.autoSIPrefixScale == 1.0 and "x0.001" not in loss_axis.labelString()
+    low, high = curves.loss_plot.getViewBox().viewRange()[1]
+    assert low < 0.11 and 0.15 < high < 0.2                          # ticks in the data's own units
+    for plot in curves.plots():
+        assert plot.plotItem.legend is None                          # the key is in the title, over no point
+        assert "training" in plot.plotItem.titleLabel.text and "test" in plot.plotItem.titleLabel.text
+    curves.clear()
+    assert curves.is_empty() and all(text.isVisible() for text in curves._no_data.values())

@@ -61,3 +61,18 @@ def test_the_launcher_does_not_import_qt():
     code = "import sys, gui.launch, gui.system_libraries; print(any(m.startswith('PySide6') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def apt_packages(text: str) -> set[str]:
+    """The packages of the `apt-get install` command in a README or shell script."""
+    command = text.split("apt-get install", 1)[1].replace("\\\n", " ").split("\n", 1)[0]
+    return {word for word in command.split() if not word.startswith(("-", ">"))}
+
+
+@pytest.mark.parametrize("document", ["README.md", ".ci/run"])
+def test_the_install_commands_list_every_library_the_check_knows(document):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / document).read_text()
+    needed = set(QT_GUI_LIBRARIES.values()) | set(XCB_PLUGIN_LIBRARIES.values())
+    assert needed <= apt_packages(text)

@@ -13,6 +13,7 @@ TRAIN_PEN = pg.mkPen(TRAIN_COLOUR, width=2)
 TEST_BRUSH = pg.mkBrush(TEST_COLOUR)
 NO_DATA_TEXT = "No data yet.\nTrain (F5) to see the curves."
 AXES = ("left", "bottom")
+NO_DATA_WIDTH = 200
 
 
 def title_with_key(title: str) -> str:
@@ -47,7 +48,9 @@ class TrainingCurves(QWidget):
                                                  symbolBrush=TEST_BRUSH)
         self._no_data = {}
         for plot in self.plots():
-            text = pg.TextItem(NO_DATA_TEXT, color="#6b7280", anchor=(0.5, 0.5))
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            text.setTextWidth(NO_DATA_WIDTH)   # lets the lines centre
+            text.setHtml(f"<div style='text-align:center; color:#6b7280'>{NO_DATA_TEXT.replace(chr(10), '<br>')}</div>")
             text.setPos(0.5, 0.5)
             plot.addItem(text, ignoreBounds=True)
             self._no_data[plot] = text

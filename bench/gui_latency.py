@@ -256,6 +256,7 @@ def main(argv=None) -> int:
         window.start_choice.set_start(CONTINUE)                # no "discard the trained weights?" question
         slow_lateness, slow_strokes, slow_progress = measure_training(window, args.seconds, SLOW_MOTION)
         stop_training(window)
+    window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
     print(f"GUI latency ({args.seconds:g} s of training on the MNIST sample in a child process, "

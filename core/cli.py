@@ -7,14 +7,17 @@ e.g. during a download, it ends the program at once with one line and status 130
 """
 import argparse
 import contextlib
+import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from core.data import mnist_problem
 from core.dataset_choice import TUTORIAL_IMAGES, DatasetChoice
-from core.errors import DigitpadError, ModelFileError
+from core.errors import DataError, DigitpadError, ModelFileError
 from core.network import CNN
 from core.train import TUTORIAL, TrainConfig, evaluate, train
 
@@ -49,6 +52,9 @@ def build_parser():
                         help="folder holding the four MNIST .gz files (also: DIGITPAD_DATA_DIR)")
     parser.add_argument("--no-download", dest="download", action="store_false",
                         help="never download; fall back to the bundled sample")
+    parser.add_argument("--require-full-mnist", action="store_true",
+                        help="train on full MNIST or not at all: refuse when its four files are missing or "
+                             "damaged instead of falling back to the sample (`make model` uses this)")
     parser.add_argument("--tutorial", action="store_true",
                         help="the tutorial's run: first 1,000 images, 3 epochs, batch 1, lr 0.005, plain SGD")
     return parser
@@ -109,6 +115,8 @@ def check_save_folder(path):
 
 def run(args, config, choice):
     check_save_folder(args.save)
+    if args.require_full_mnist:
+        choice = full_mnist_only(choice)
     train_set, test_set, description = load_data(args, choice)
     print(f"Data: {description}")
     model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed)
@@ -135,10 +143,36 @@ def run(args, config, choice):
     return EXIT_INTERRUPTED if stop.requested else 0
 
 
+def full_mnist_only(choice):
+    """For the shipped model: full MNIST, verified, or no training at all (never the sample)."""
+    problem = "--dataset sample was asked for." if choice.source == "sample" else mnist_problem(choice.data_dir)
+    if problem:
+        raise DataError(f"Not training: --require-full-mnist (used by `make model`) accepts full MNIST only. "
+                        f"{problem} (`make model MNIST=DIR` reads them from another folder.)")
+    return replace(choice, source="mnist")   # from here on, no fallback to the sample
+
+
 def load_data(args, choice):
+    report_download_attempts()
     with DownloadBar() as bar:
         return choice.load(allow_download=args.download, progress=bar.update,
                            log=lambda message: print(one_line(message), file=sys.stderr))
+
+
+def report_download_attempts():
+    """Say which mirror a download is trying and how long it waits, so a stalled mirror is not silence."""
+    logger = logging.getLogger("core.download")
+    if not any(isinstance(handler, StderrLines) for handler in logger.handlers):
+        logger.addHandler(StderrLines())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+class StderrLines(logging.Handler):
+    """Each log message as one line on the current sys.stderr (looked up per message, not kept)."""
+
+    def emit(self, record):
+        print(record.getMessage(), file=sys.stderr, flush=True)
 
 
 def run_with_bar(model, config, train_set, test_set, stop):

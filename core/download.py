@@ -12,6 +12,7 @@ import atexit
 import gzip
 import hashlib
 import http.client
+import logging
 import os
 import tempfile
 import urllib.error
@@ -39,6 +40,7 @@ CHUNK_BYTES = 64 * 1024
 # a hostile mirror's gzip bomb costs bounded time.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 TEMP_SUFFIX = ".part"
+log = logging.getLogger(__name__)   # "Trying <url> ..." per attempt; the CLI prints it, the GUI shows bytes
 
 
 _in_flight: set[str] = set()  # temporary files being written right now
@@ -120,6 +122,7 @@ def _fetch_from_mirrors(name, target: Path, mirrors, progress, should_cancel, ti
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
+        log.info("Trying %s (giving up on it after %g s without an answer)", url, timeout)
         try:
             _fetch(url, name, target, progress, should_cancel, timeout)
             return

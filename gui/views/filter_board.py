@@ -16,7 +16,7 @@ from gui.views.colormap import diverging_rgb, gradient_stops, symmetric_limit
 from gui.views.tiles import CAPTION_HEIGHT, ColorBar, TileGrid
 
 COLUMNS = 4
-MIN_TILE = 96
+MIN_TILE = 64          # the minimum; the default window gives each filter >= 96 px (tested)
 BAR_HEIGHT = 6
 BAR_COLOUR = QColor("#6b4fbb")
 TRACK_COLOUR = QColor("#e3e0ea")
@@ -65,7 +65,7 @@ class FilterBoard(QGroupBox):
     """The learned filters, large; set_filters / set_start / set_gradients, filters() / changes()."""
 
     def __init__(self, parent=None):
-        super().__init__("Filters (3x3) · bar: how far each has moved since the run began", parent)
+        super().__init__("Filters (3x3) · bars: change since the run began", parent)
         self.grid = ChangeTileGrid(COLUMNS, MIN_TILE)
         self.legend = ColorBar(gradient_stops())
         layout = QVBoxLayout(self)

@@ -28,7 +28,7 @@ class TimeMachineBar(QWidget):
         self.live_button = QPushButton("Live")
         self.live_button.setToolTip("Leave the time machine: show the network as it is now")
         self.label = QLabel()
-        self.label.setMinimumWidth(330)
+        self.label.setMinimumWidth(260)
         title = QLabel("<b>Time machine</b>")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)

@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
 
     def _build_watch_widgets(self) -> None:
         """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
-        self.start_choice = StartChoice()
-        self.training_panel.run_row.parent().insertWidget(0, self.start_choice)   # the Run box's first row
+        self.start_choice = StartChoice(self)
+        self.start_choice.place_in(self.training_panel.run_row)        # [New network ▾] Seed [0] [Train] ...
         self.pace = PaceControls()
         self.time_bar = TimeMachineBar()
         self.drawing_chart = DrawingHistoryChart()
@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
         network = QWidget()
         network_layout = QHBoxLayout(network)
         network_layout.setContentsMargins(0, 0, 0, 0)
-        network_layout.addWidget(self.filter_view, 3)
-        network_layout.addWidget(self.feature_view, 2)
+        network_layout.addWidget(self.filter_view, 2)
+        network_layout.addWidget(self.feature_view, 1)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.addWidget(network)
         self.right_splitter.addWidget(self.tabs)
@@ -551,7 +551,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 860)
             self.main_splitter.setSizes([520, 760])
-            self.right_splitter.setSizes([312, 548])
+            self.right_splitter.setSizes([276, 584])
         for key, splitter in (("window/main_splitter", self.main_splitter),
                               ("window/right_splitter", self.right_splitter)):
             state = s.value(key)

@@ -168,10 +168,14 @@ def test_the_drawings_chart_is_recomputed_from_the_history_when_the_drawing_chan
     np.testing.assert_allclose(window.drawing_chart.probabilities(), probabilities_through_run(history, new_image))
 
 
-def test_each_filter_is_at_least_96_px_in_the_default_window(qtbot, window):
+def test_each_filter_is_at_least_96_px_and_the_training_tab_needs_no_scrolling_in_the_default_window(
+        qtbot, window):
     window.resize(1280, 860)
     qtbot.waitUntil(lambda: window.width() == 1280)
+    qtbot.wait(100)
     grid = window.filter_view.grid
     for index in range(grid.tile_count()):
         rect = grid.tile_rect(index)
         assert rect.width() >= 96 and rect.height() >= 96
+    area = window.tabs.widget(0)                                   # the Training tab's scroll area
+    assert not area.verticalScrollBar().isVisible() and not area.horizontalScrollBar().isVisible()

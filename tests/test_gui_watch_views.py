@@ -68,7 +68,7 @@ def test_filter_board_shows_each_filters_change_since_the_start_and_hover_gives_
 def test_filter_board_hover_finds_the_weight_under_the_mouse(qtbot):
     board = FilterBoard()
     qtbot.addWidget(board)
-    board.resize(460, 330)
+    board.resize(520, 330)
     board.show()
     qtbot.waitExposed(board)
     board.set_filters(CNN(seed=1).params["conv.filters"])
@@ -131,7 +131,6 @@ def test_drawing_chart_highlights_the_latest_answer_and_its_top_rivals(qtbot):
 def test_pace_and_start_controls_read_back_and_lock_while_training(qtbot):
     pace, start = PaceControls(), StartChoice()
     qtbot.addWidget(pace)
-    qtbot.addWidget(start)
     speeds = []
     pace.speedChanged.connect(speeds.append)
     pace.set_steps_per_s(2)

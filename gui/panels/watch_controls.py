@@ -6,7 +6,7 @@ The seed fixes the random weights, the shuffling and the augmentation: the same 
 the same run. The speed runs from slow motion (a step or two a second; every view updates
 after every step) to full speed, and can be changed while training runs.
 """
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QWidget,
@@ -25,8 +25,9 @@ def speed_text(steps_per_s) -> str:
     return f"{steps_per_s} step{'s' if steps_per_s != 1 else ''}/s (slow motion)"
 
 
-class StartChoice(QWidget):
-    """New network (random weights) or Continue this model, and the run's seed (one row, before Train)."""
+class StartChoice(QObject):
+    """New network (random weights) or Continue this model, and the run's seed: two labelled fields
+    placed into a row of controls (place_in)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -36,20 +37,19 @@ class StartChoice(QWidget):
         self.start_combo.setToolTip("New: Train starts from random weights, so you see the filters form "
                                     "(Revert, Ctrl+R, brings the pretrained model back). Continue: train "
                                     "the weights the window has now.")
-        self.seed_spin = QSpinBox(minimum=0, maximum=999_999, value=0)
+        self.start_combo.setMinimumWidth(80)      # may shorten its text in a narrow window, never clip
+        self.seed_spin = QSpinBox(minimum=0, maximum=99_999, value=0)
         self.seed_spin.setToolTip("The same seed gives the same random weights, order and augmentation: "
                                   "the same run again")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        start_label, seed_label = QLabel("Start from"), QLabel("Seed")
-        start_label.setBuddy(self.start_combo)
-        seed_label.setBuddy(self.seed_spin)
-        layout.addWidget(start_label)
-        layout.addWidget(self.start_combo)
-        layout.addSpacing(12)
-        layout.addWidget(seed_label)
-        layout.addWidget(self.seed_spin)
-        layout.addStretch(1)
+        self.start_combo.setAccessibleName("Start from")
+        self.seed_spin.setMaximumWidth(80)
+        self.seed_label = QLabel("Seed")
+        self.seed_label.setBuddy(self.seed_spin)
+
+    def place_in(self, row: QHBoxLayout, index: int = 0) -> None:
+        """The combo, "Seed" and the seed field into `row` (e.g. before Train), from `index` on."""
+        for offset, widget in enumerate((self.start_combo, self.seed_label, self.seed_spin)):
+            row.insertWidget(index + offset, widget)
 
     def starts_fresh(self) -> bool:
         return self.start_combo.currentData() == NEW
@@ -69,7 +69,7 @@ class StartChoice(QWidget):
         settings.setValue("watch/seed", self.seed())
 
     def load_settings(self, settings: QSettings) -> None:
-        self.seed_spin.setValue(min(max(read_int(settings, "watch/seed", 0), 0), 999_999))
+        self.seed_spin.setValue(min(max(read_int(settings, "watch/seed", 0), 0), 99_999))
 
 
 class PaceControls(QWidget):
@@ -100,7 +100,7 @@ class PaceControls(QWidget):
         title = QLabel("<b>Speed</b>")
         title.setBuddy(self.speed_slider)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 2, 0, 2)
+        layout.setContentsMargins(8, 0, 0, 0)
         layout.addWidget(title)
         layout.addWidget(self.speed_slider)
         layout.addWidget(self.speed_label)

@@ -7,13 +7,13 @@ scale, the longest filling its slot. Hovering a weight shows its value and its g
 last training step, when the training process has sent one.
 """
 import numpy as np
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QGroupBox, QVBoxLayout
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QWidget
 
 from core.replay import filter_change
 from gui.views.colormap import diverging_rgb, gradient_stops, symmetric_limit
-from gui.views.tiles import CAPTION_HEIGHT, ColorBar, TileGrid
+from gui.views.tiles import CAPTION_HEIGHT, FRAME, TileGrid
 
 COLUMNS = 4
 MIN_TILE = 64          # the minimum; the default window gives each filter >= 96 px (tested)
@@ -61,17 +61,55 @@ class ChangeTileGrid(TileGrid):
                                    BAR_HEIGHT), BAR_COLOUR)
 
 
+class VerticalColorBar(QWidget):
+    """The shared scale as a narrow upright legend beside the tiles: +limit at the top, -limit below."""
+
+    WIDTH = 58
+    BAR = 12
+
+    def __init__(self, stops, parent=None):
+        super().__init__(parent)
+        self._stops = stops
+        self._limit = 1.0
+        self.setFixedWidth(self.WIDTH)
+        self.setMinimumHeight(120)
+
+    def set_limit(self, limit: float) -> None:
+        self._limit = limit
+        self.setToolTip(f"One shared colour scale: blue = -{limit:.3g}, white = 0, red = +{limit:.3g}")
+        self.update()
+
+    def limit_text(self) -> tuple[str, str, str]:
+        return f"+{self._limit:.3g}", "0", f"-{self._limit:.3g}"
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        bar = QRectF(2, 0, self.BAR, self.height() - 1)
+        gradient = QLinearGradient(bar.bottomLeft(), bar.topLeft())           # -limit at the bottom
+        for position, rgb in self._stops:
+            gradient.setColorAt(position, QColor(*rgb))
+        painter.fillRect(bar, gradient)
+        painter.setPen(QPen(FRAME, 1))
+        painter.drawRect(bar)
+        painter.setPen(self.palette().text().color())
+        text = QRect(self.BAR + 6, 0, self.width() - self.BAR - 6, self.height())
+        top, middle, bottom = self.limit_text()
+        painter.drawText(text, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, top)
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, middle)
+        painter.drawText(text, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, bottom)
+
+
 class FilterBoard(QGroupBox):
     """The learned filters, large; set_filters / set_start / set_gradients, filters() / changes()."""
 
     def __init__(self, parent=None):
         super().__init__("Filters (3x3) · bars: change since the run began", parent)
         self.grid = ChangeTileGrid(COLUMNS, MIN_TILE)
-        self.legend = ColorBar(gradient_stops())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 4)
+        self.legend = VerticalColorBar(gradient_stops())      # beside the tiles: their height is the scarce one
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 4, 4)
         layout.addWidget(self.grid, 1)
-        layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.legend)
         self.setToolTip("The network's learned 3x3 filters on one shared scale: blue weights are negative, "
                         "red positive. Hover a weight for its value and its last gradient.")
         self.limit = 1.0

@@ -31,7 +31,7 @@ class TimeMachineBar(QWidget):
         self.label.setMinimumWidth(260)
         title = QLabel("<b>Time machine</b>")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 2, 8, 2)
+        layout.setContentsMargins(8, 0, 8, 0)
         layout.addWidget(title)
         layout.addWidget(self.play_button)
         layout.addWidget(self.slider, 1)

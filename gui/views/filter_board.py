@@ -64,7 +64,7 @@ class ChangeTileGrid(TileGrid):
 class VerticalColorBar(QWidget):
     """The shared scale as a narrow upright legend beside the tiles: +limit at the top, -limit below."""
 
-    WIDTH = 58
+    WIDTH = 66
     BAR = 12
 
     def __init__(self, stops, parent=None):

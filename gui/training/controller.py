@@ -15,7 +15,7 @@ the GUI thread. Widgets and tests listen to the controller only.
 import multiprocessing
 import signal
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from core.train import TrainConfig
 from gui.training.process import LoadData, TestResults, TrainingJob, run_training
@@ -23,6 +23,7 @@ from gui.training.process import LoadData, TestResults, TrainingJob, run_trainin
 __all__ = ["TestResults", "TrainingController"]
 
 STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
+STOP_PATIENCE_MS = 3000   # a child that has not ended this long after Stop is stuck: it is ended
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -97,6 +98,9 @@ class TrainingController(QObject):
         self._relay: ReportRelay | None = None
         self._run = 0                  # number of the current run; reports of older runs are dropped
         self._state = "idle"
+        self._stop_deadline = QTimer(self)     # Stop gives up on a stuck child after STOP_PATIENCE_MS
+        self._stop_deadline.setSingleShot(True)
+        self._stop_deadline.timeout.connect(self._end_stuck_child)
 
     def state(self) -> str:
         return self._state
@@ -156,6 +160,17 @@ class TrainingController(QObject):
         if self._process is not None and self._state != "stopping":
             self._command("stop")
             self._set_state("stopping")
+            self._stop_deadline.start(STOP_PATIENCE_MS)
+
+    def _end_stuck_child(self) -> None:
+        """Stop was not answered (the child hangs, or is suspended): end it; the app goes on."""
+        if self._process is None or self._state != "stopping":
+            return
+        self.shutdown(0)
+        self.failed.emit(f"The training process did not answer Stop within {STOP_PATIENCE_MS / 1000:g} s, so "
+                         "digitpad ended it. The network keeps the weights of the last update shown; "
+                         "you can train again.")
+        self.finished.emit("stopped")
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
@@ -189,6 +204,7 @@ class TrainingController(QObject):
             self.stateChanged.emit(state)
 
     def _forget_run(self) -> None:
+        self._stop_deadline.stop()
         relay, self._relay = self._relay, None
         relay.wait()
         relay.deleteLater()

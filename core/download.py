@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -38,6 +39,11 @@ CHUNK_BYTES = 64 * 1024
 # a hostile mirror's gzip bomb costs bounded time.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 TEMP_SUFFIX = ".part"
+# A server that trickles bytes answers every read within the timeout yet never finishes:
+# each file must also arrive within DEADLINE_S, and after RATE_GRACE_S at MIN_RATE on average.
+DEADLINE_S = 600               # train images, 9.9 MB: 10 minutes is 16.5 kB/s
+MIN_RATE = 8 * 1024            # bytes a second; below this the 9.9 MB file would take over 20 minutes
+RATE_GRACE_S = 15              # connection set-up and slow starts are not judged
 
 
 _in_flight: set[str] = set()  # temporary files being written right now
@@ -158,11 +164,13 @@ def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> No
         with urllib.request.urlopen(url, timeout=timeout) as response:
             total = _content_length(response)
             _report(progress, done, total, name)
-            while chunk := response.read(CHUNK_BYTES):
+            started = time.monotonic()
+            while chunk := response.read1(CHUNK_BYTES):     # returns what has arrived: a trickle is seen
                 _write(out, chunk, target)
                 done += len(chunk)
                 _report(progress, done, total, name)
                 _check_cancel(should_cancel)
+                _check_pace(done, time.monotonic() - started)
     except urllib.error.HTTPError as exc:
         raise _MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -175,6 +183,15 @@ def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> No
         raise _MirrorFailed(f"not a usable address ({exc})") from None
     if total is not None and done != total:
         raise _MirrorFailed(_cut_short(done, total))
+
+
+def _check_pace(done: int, elapsed: float) -> None:
+    """_MirrorFailed when the file is taking too long overall or arriving too slowly."""
+    if elapsed > DEADLINE_S:
+        raise _MirrorFailed(f"cut off after {DEADLINE_S:g} s with only {done:,} bytes received (too slow)")
+    if elapsed > RATE_GRACE_S and done / elapsed < MIN_RATE:
+        raise _MirrorFailed(f"cut off after {elapsed:.0f} s: {done / elapsed:,.0f} bytes/s, below the "
+                            f"{MIN_RATE:,} bytes/s needed (too slow)")
 
 
 def _cut_short(done: int, total: int | None) -> str:

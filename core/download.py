@@ -22,6 +22,7 @@ from pathlib import Path
 
 from core.errors import DataError, DownloadCancelled, DownloadError
 from core.paths import cache_dir
+from core.safefile import FileRejected, open_regular
 
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -256,7 +257,11 @@ def _safe_sha256(path: Path) -> str | None:
 
 def _decompressed_sha256(path: Path) -> str:
     digest, seen = hashlib.sha256(), 0
-    with gzip.open(path, "rb") as stream:
+    try:
+        raw = open_regular(path)      # a named pipe in the cache would block for ever
+    except FileRejected as rejected:
+        raise _MirrorFailed(f"{path.name}: {rejected.reason}") from None
+    with raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
         while chunk := stream.read(CHUNK_BYTES * 16):
             seen += len(chunk)
             if seen > MAX_DECOMPRESSED_BYTES:

@@ -9,13 +9,14 @@ saying what happened, once.
 """
 import math
 import os
+import stat
 import sys
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from core.safefile import os_reason
+from core.safefile import FileRejected, open_regular, os_reason
 
 ORGANIZATION = "digitpad"
 APPLICATION = "digitpad"
@@ -76,27 +77,25 @@ def _set_aside_if_damaged(path: Path) -> str | None:
 def _file_problem(path: Path) -> str | None:
     """Why the settings file cannot be a settings file digitpad wrote, or None (also when absent)."""
     try:
-        info = path.lstat()
+        info = path.stat()                            # through a symbolic link: its target is what Qt reads
     except FileNotFoundError:
         return None
     except OSError as error:
         return f"cannot be looked at ({os_reason(error)})"
-    if path.is_symlink():
-        return None                                   # the user's own arrangement: Qt follows it
-    if not path.is_file():
+    if not stat.S_ISREG(info.st_mode):
         return "is not a regular file"
     if info.st_size > MAX_SETTINGS_BYTES:
         return f"is {info.st_size:,} bytes, far larger than digitpad's settings"
     try:
-        with open(path, "rb") as stream:
+        with open_regular(path) as stream:
             text = stream.read(MAX_SETTINGS_BYTES + 1)
         if b"\0" in text:
             return "is not text"
         text.decode("utf-8")
     except UnicodeDecodeError:
         return "is not UTF-8 text"
-    except OSError as error:
-        return f"cannot be read ({os_reason(error)})"
+    except FileRejected as rejected:
+        return f"cannot be read ({rejected.reason})"
     return None
 
 

@@ -335,3 +335,25 @@ def test_fuzz_mutated_handwriting_files_load_or_fail_cleanly(tmp_path, flips, cu
     path = tmp_path / userdata.FILE_NAME
     path.write_bytes(bytes(data[:cut]))
     check_samples_file_loads_or_fails_cleanly(path)
+
+
+# ---- MNIST files that are not files ----------------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_named_pipe_in_place_of_an_mnist_file_is_refused_without_hanging(tmp_path):
+    from mnist_server import closed_port_url
+
+    from core.data import SPLIT_FILES, mnist_problem
+    from core.download import download_mnist
+    from core.errors import DownloadError
+    from core.idx import read_images
+
+    images = SPLIT_FILES["train"][0]
+    os.mkfifo(tmp_path / images)
+    error = raises_within_guard(lambda: read_images(tmp_path / images), DataError)
+    assert "named pipe, not a file" in str(error)
+    assert "not downloaded yet" in mnist_problem() or images in mnist_problem()    # it is not taken as a file
+    # In the cache a download checks the copy there (not a file: replaced); here no mirror answers.
+    error = raises_within_guard(lambda: download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=2),
+                                DownloadError)
+    assert "connection refused" in str(error)

@@ -94,9 +94,9 @@ def check_ranges(args):
 
 def main(argv=None):
     global _stdout_closed
-    _stdout_closed = False
-    safe_output_streams()
     try:
+        _stdout_closed = False
+        safe_output_streams()
         status = _main(argv)
         sys.stdout.flush()     # a closed pipe shows here, not in the interpreter's last flush
         return EXIT_CLOSED_PIPE if status == 0 and _stdout_closed else status

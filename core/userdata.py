@@ -22,6 +22,7 @@ Removing or clearing takes away only the samples this instance showed the user.
 """
 import contextlib
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from core import atomic, paths
 from core.errors import DataError
-from core.safefile import FileRejected, NpzArchive, path_problem
+from core.safefile import FileRejected, NpzArchive, os_reason, path_problem
 
 try:
     import fcntl
@@ -156,15 +157,7 @@ def _without(images, labels, gone_images, gone_labels):
 @contextlib.contextmanager
 def _locked(folder: Path, path: Path):
     """Hold an exclusive lock on the folder's sidecar lock file (blocks while another instance writes)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / LOCK_NAME, "a+b")
-    except OSError as error:
-        raise DataError(
-            f"Your handwriting samples could not be saved to {path}: {error.strerror or error}. "
-            "Check that the folder is writable and the disk is not full, then try again; "
-            "the previously saved samples are unchanged."
-        ) from error
+    handle = _open_lock(folder, path)
     with handle:
         if fcntl is not None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -173,6 +166,28 @@ def _locked(folder: Path, path: Path):
         finally:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _open_lock(folder: Path, path: Path):
+    """The lock file, opened without ever blocking (something other than a file there is refused)."""
+    lock = folder / LOCK_NAME
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"Your handwriting samples could not be saved: {folder} is a file, not a folder. "
+                            "Move that file away, then try again.")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError as error:
+        raise DataError(
+            f"Your handwriting samples could not be saved to {path}: {os_reason(error)}. "
+            "Check that the folder is writable and the disk is not full, then try again; "
+            "the previously saved samples are unchanged."
+        ) from error
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DataError(f"Your handwriting samples could not be saved: the lock file {lock} is not a file. "
+                        "Remove it, then try again.")
+    return os.fdopen(fd, "r+b")
 
 
 def _read_if_present(path: Path):

@@ -357,3 +357,23 @@ def test_a_named_pipe_in_place_of_an_mnist_file_is_refused_without_hanging(tmp_p
     error = raises_within_guard(lambda: download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=2),
                                 DownloadError)
     assert "connection refused" in str(error)
+
+
+@pytest.mark.keeps_data
+def test_a_file_in_place_of_the_handwriting_folder_is_one_clear_message(tmp_path):
+    folder = tmp_path / "userdata"
+    folder.write_bytes(b"someone's file")
+    dataset = PersonalDataset(folder, start_empty_if_corrupt=True)
+    assert len(dataset) == 0
+    with pytest.raises(DataError, match="is a file, not a folder. Move that file away"):
+        dataset.add(np.zeros((28, 28)), 1)
+    assert folder.read_bytes() == b"someone's file"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need POSIX")
+def test_a_named_pipe_as_the_lock_file_is_refused_without_hanging(tmp_path):
+    os.mkfifo(tmp_path / userdata.LOCK_NAME)
+    dataset = PersonalDataset(tmp_path)
+    error = raises_within_guard(lambda: dataset.add(np.zeros((28, 28)), 1), DataError)
+    assert "lock file" in str(error) and "is not a file" in str(error)
+    assert len(dataset) == 0

@@ -94,7 +94,15 @@ def check_ranges(args):
 
 def main(argv=None):
     global _stdout_closed
+    interrupted = []
+
+    def interrupt(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.default_int_handler
     try:
+        previous = signal.signal(signal.SIGINT, interrupt)
         _stdout_closed = False
         safe_output_streams()
         status = _main(argv)
@@ -106,6 +114,13 @@ def main(argv=None):
     except BrokenPipeError:    # stdout went to a reader that closed it (| head): end quietly
         _silence_stdout()
         return EXIT_CLOSED_PIPE
+    except Exception:
+        if interrupted:        # Ctrl+C inside an extension's import surfaces as an ImportError
+            _print_quietly(INTERRUPTED)
+            return EXIT_INTERRUPTED
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _main(argv):

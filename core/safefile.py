@@ -69,7 +69,7 @@ def _kind(mode: int) -> str | None:
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return "a special file"
 
 
 def os_reason(error: OSError) -> str:

@@ -1,4 +1,4 @@
-"""`digitpad-train` (also `python -m core.train`): train the CNN from the terminal.
+"""`digitpad-train` (also `python -m core.cli`): train the CNN from the terminal.
 
 Ends, as the tutorial does, by printing `Test Loss: ...` and `Test Accuracy: 0.xxxx`.
 Errors a user can fix are one line on stderr and exit status 1 (a flag out of range: argparse's
@@ -72,11 +72,20 @@ def config_from(args):
         return TUTORIAL
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, lr_schedule=args.schedule,
-        momentum=args.momentum, train_size=args.train_size, test_size=args.test_size,
-        augment=args.augment, seed=args.seed,
+        momentum=args.momentum, augment=args.augment, seed=args.seed,
     )
     config.validate()
     return config
+
+
+def choice_from(args):
+    """The images to train and test on (the tutorial's: its first TUTORIAL_IMAGES of each)."""
+    from core.dataset_choice import TUTORIAL_IMAGES, DatasetChoice
+
+    sizes = (TUTORIAL_IMAGES, TUTORIAL_IMAGES) if args.tutorial else (args.train_size, args.test_size)
+    choice = DatasetChoice(args.dataset, *sizes, data_dir=args.data_dir)
+    choice.validate()
+    return choice
 
 
 def check_ranges(args):
@@ -129,11 +138,11 @@ def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = config_from(args)
+        config, choice = config_from(args), choice_from(args)
     except ValueError as err:
         parser.error(str(err))
     try:
-        return run(args, config)
+        return run(args, config, choice)
     except DigitpadError as err:
         print(f"digitpad-train: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_ERROR
@@ -205,16 +214,14 @@ def check_save_target(path):
         raise ModelFileError(f"Cannot save the model to {path}: {problem}.")
 
 
-def run(args, config):
+def run(args, config, choice):
     from core.network import CNN
     from core.train import evaluate
 
     check_save_target(args.save)
     model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed)
-    train_set, test_set, description = load_data(args)
+    train_set, test_set, description = load_data(args, choice)
     say(f"Data: {description}")
-    if config.test_size:
-        test_set = (test_set[0][:config.test_size], test_set[1][:config.test_size])
     stop = StopFlag()
     with stop.on_interrupt():
         if args.tutorial:
@@ -274,14 +281,10 @@ def fallback_paths(target):
     return [user_data_dir() / name, Path(tempfile.gettempdir()) / name]
 
 
-def load_data(args):
-    from core.data import load_dataset
-
+def load_data(args, choice):
     with DownloadBar() as bar:
-        return load_dataset(
-            args.dataset, data_dir=args.data_dir, allow_download=args.download,
-            log=lambda message: print(one_line(message), file=sys.stderr), progress=bar.update,
-        )
+        return choice.load(allow_download=args.download, progress=bar.update,
+                           log=lambda message: print(one_line(message), file=sys.stderr))
 
 
 def run_with_bar(model, config, train_set, test_set, stop):
@@ -291,7 +294,7 @@ def run_with_bar(model, config, train_set, test_set, stop):
     from core.train import train
 
     last_epoch = None
-    total = (config.train_size or len(train_set[0])) * config.epochs
+    total = len(train_set[0]) * config.epochs
     with tqdm(total=total, unit="img", unit_scale=True, dynamic_ncols=True, desc="Training") as bar:
         for progress in train(model, config, train_set, test_set, should_stop=stop):
             if progress.kind == "batch":
@@ -385,3 +388,7 @@ class DownloadBar:
 
     def __exit__(self, *exc):
         self.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,6 +30,7 @@ import numpy as np
 
 from core import atomic, paths
 from core.errors import DataError
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
 from core.safefile import FileRejected, NpzArchive, os_reason, path_problem
 
 try:
@@ -39,8 +40,6 @@ except ImportError:  # Windows: no flock; changes are still atomic, only not mer
 
 FILE_NAME = "handwriting.npz"
 LOCK_NAME = f".{FILE_NAME}.lock"
-NUM_CLASSES = 10
-IMAGE_SHAPE = (28, 28)
 MAX_SAMPLES = 50_000  # 39 MB of images; a person draws a few hundred
 SAMPLE_BYTES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] + 1  # one image and its label
 MAX_TOTAL_BYTES = MAX_SAMPLES * SAMPLE_BYTES

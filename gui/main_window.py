@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.drawing_chart = DrawingHistoryChart()
         self.curve_marks = CurveMarks(self.training_panel.curves)
         self.watch = RunWatch(self.time_bar, self.filter_view, self.drawing_chart, self.curve_marks, parent=self)
+        self.training_panel.lr_spin.setKeyboardTracking(False)    # typing "0.05" sends 0.05, not 0.0 first
         self.training_panel.lr_spin.setToolTip("Step size of gradient descent (decays along a cosine to 0); "
                                                "change it while training to see what it does")
 

@@ -53,6 +53,7 @@ class RunWatch(QObject):
     def add_snapshots(self, records) -> None:
         """records: [(step, params, metrics)] in step order, as the training process recorded them."""
         first_of_run = len(self.history) == 0
+        shown_step = None if self.bar.is_live() else int(self.history.steps()[self.bar.index()])
         for step, params, metrics in records:
             self.history.record(step, params, **metrics)
         if not len(self.history):
@@ -60,6 +61,12 @@ class RunWatch(QObject):
         if first_of_run:
             self.board.set_start(self.history.at(0).params["conv.filters"])
         self.bar.set_count(len(self.history))
+        if shown_step is not None:                   # thinning may have moved (or dropped) the snapshot shown
+            index = self.history.index_near(shown_step)
+            if self.history.steps()[index] == shown_step:
+                self.bar.follow(index)
+            else:
+                self.bar.scrub_to(index)             # dropped: show the nearest snapshot kept
         if self.bar.is_live():
             self.bar.show_text(self._describe(len(self.history) - 1, live=True))
             if self._image is not None:

@@ -194,3 +194,23 @@ def test_a_learning_rate_change_is_marked_at_the_newest_step(qtbot):
     watch.add_snapshots(make_records(8))
     watch.mark_learning_rate(0.1)
     assert marks.rate_changes == [(0.07, 0.1)]
+
+
+def test_the_snapshot_shown_keeps_its_place_when_the_history_is_thinned(qtbot):
+    records = make_records(40)
+    record_bytes = sum(a.nbytes for a in records[0][1].values()) + 256
+    for shown, expected in ((8, 8), (6, 4)):                          # 6 is dropped at stride 4: nearest
+        watch, _ = _watch(qtbot, budget=16 * record_bytes)          # 16 snapshots fit
+        watch.begin_run()
+        watch.add_snapshots(records[:15])
+        watch.bar.scrub_to(shown)
+        emitted = []
+        watch.networkChanged.connect(emitted.append)
+        watch.add_snapshots(records[15:])                             # thinned to stride 4
+        assert watch.history.stride == 4
+        index = watch.bar.index()
+        assert watch.history.steps()[index] == expected and watch.bar.slider.value() == index
+        if shown != expected:
+            assert np.array_equal(emitted[-1]["conv.filters"], records[expected][1]["conv.filters"])
+        else:
+            assert emitted == []

@@ -74,6 +74,12 @@ class TimeMachineBar(QWidget):
         if count == 0:
             self.show_text("No run recorded yet: train to record one")
 
+    def follow(self, index: int) -> None:
+        """The snapshot shown is now at `index` (the history was thinned): move there without a signal."""
+        if self._index is not None and 0 <= index < self._count:
+            self._index = index
+            self._set_slider(0, self._count - 1, index)
+
     def show_text(self, text: str) -> None:
         self.label.setText(text)
 

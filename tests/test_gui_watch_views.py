@@ -214,3 +214,16 @@ def test_the_snapshot_shown_keeps_its_place_when_the_history_is_thinned(qtbot):
             assert np.array_equal(emitted[-1]["conv.filters"], records[expected][1]["conv.filters"])
         else:
             assert emitted == []
+
+
+def test_a_fast_drag_redraws_at_most_every_few_frames_and_ends_on_the_last_position(qtbot):
+    bar = TimeMachineBar()
+    qtbot.addWidget(bar)
+    shown = []
+    bar.scrubbed.connect(shown.append)
+    bar.set_count(50)
+    for value in range(10, 20):                                      # ten moves within one interval
+        bar.slider.setValue(value)
+    assert shown == [10] and bar.index() == 19
+    qtbot.waitUntil(lambda: shown[-1] == 19, timeout=1000)
+    assert shown == [10, 19]

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 PLAY_INTERVAL_MS = 50
+DRAG_INTERVAL_MS = 33      # a dragged slider redraws the network at most ~30 times a second
 PLAY_FRAMES = 160          # Play crosses a whole history in about PLAY_FRAMES * PLAY_INTERVAL_MS (8 s)
 
 
@@ -43,6 +44,11 @@ class TimeMachineBar(QWidget):
         self._index: int | None = None          # None: live
         self._count = 0
         self._quiet = False                     # programmatic slider moves emit nothing
+        self._dragged_to: int | None = None     # a slider position waiting for the next redraw
+        self._drag_pause = QTimer(self)
+        self._drag_pause.setSingleShot(True)
+        self._drag_pause.setInterval(DRAG_INTERVAL_MS)
+        self._drag_pause.timeout.connect(self._catch_up)
         self.slider.valueChanged.connect(self._slider_moved)
         self.play_button.toggled.connect(self._play_toggled)
         self.live_button.clicked.connect(self.go_live)
@@ -95,6 +101,8 @@ class TimeMachineBar(QWidget):
         self.scrubbed.emit(index)
 
     def go_live(self) -> None:
+        self._drag_pause.stop()
+        self._dragged_to = None
         self.play_button.setChecked(False)
         if self._index is None:
             return
@@ -123,8 +131,22 @@ class TimeMachineBar(QWidget):
             self.scrub_to(self._index + stride)
 
     def _slider_moved(self, value: int) -> None:
-        if not self._quiet:
+        """Show the position at once, then at most one more every DRAG_INTERVAL_MS while dragging."""
+        if self._quiet:
+            return
+        if self._drag_pause.isActive():
+            self._dragged_to = value
+            self._index = value                 # where the time machine is, even before it is drawn
+            self.live_button.setEnabled(True)
+            return
+        self.scrub_to(value)
+        self._drag_pause.start()
+
+    def _catch_up(self) -> None:
+        if self._dragged_to is not None and self._index is not None:
+            value, self._dragged_to = self._dragged_to, None
             self.scrub_to(value)
+            self._drag_pause.start()
 
     def _set_slider(self, low: int, high: int, value: int) -> None:
         self._quiet = True

@@ -123,7 +123,7 @@ def test_a_learning_rate_changed_while_training_reaches_the_process_from_the_nex
 
 
 def test_slow_motion_reports_every_step(qtbot, window):
-    window.pace.set_steps_per_s(30)
+    window.pace.set_steps_per_s(10)
     updates = []
     window.training.paramsUpdated.connect(updates.append)
     train_to_the_end(qtbot, window)

@@ -23,7 +23,7 @@ from gui.model_session import ModelSession, file_session, fresh_session, pretrai
 from gui.views.network_view import FeatureMapView, FilterView, InputView
 from gui.views.prediction_view import PredictionView
 from gui.views.results import ResultsView
-from gui.settings import make_settings, read_int
+from gui.settings import make_settings, read_int, take_settings_notice
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.panels.training_panel import TrainingPanel
 from gui.shortcuts_dialog import ShortcutsDialog
@@ -84,8 +84,9 @@ class MainWindow(QMainWindow):
         self._refresh_mnist_state()
         self._install_session(self.session)
         self.canvas.setFocus()
-        if startup_problem:
-            self.statusBar().showMessage(startup_problem)
+        notices = [text for text in (startup_problem, take_settings_notice()) if text]
+        if notices:
+            self.statusBar().showMessage(" ".join(notices))
 
     # ---- public API (tests, tools) ----------------------------------------------------------
     def prediction(self):

@@ -22,7 +22,8 @@ def test_each_mirror_tried_is_named_with_its_wait_before_the_error(capsys, tmp_p
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 1
     trying = [line for line in lines if line.startswith("Trying ")]
-    assert trying == [f"Trying {url}{IMAGES} (giving up on it after 10 s without an answer)" for url in dead_mirrors]
+    wait = f"giving up on it after 10 s without an answer, or {core.download.DEADLINE_S} s in all"
+    assert trying == [f"Trying {url}{IMAGES} ({wait})" for url in dead_mirrors]
     assert lines[-1].startswith("digitpad-train: error: Could not download")
 
 

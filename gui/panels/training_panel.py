@@ -37,10 +37,9 @@ def format_bytes(count: int) -> str:
 
 
 def summary_of(message: str) -> str:
-    """The first sentence of a message (one line for the Data box); the whole of it goes behind Details."""
+    """The first line of a message for the Data box (a one-line message whole, with its remedy);
+    a longer one, e.g. one line per mirror tried, goes behind Details."""
     first = message.strip().split("\n")[0].strip()
-    end = first.find(". ")
-    first = first[:end + 1] if end >= 0 else first
     return first[:-1] + "." if first.endswith(":") else first
 
 

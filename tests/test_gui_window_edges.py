@@ -254,3 +254,16 @@ def test_curves_say_no_data_yet_then_plot_plain_numbers(qtbot):
         assert "training" in plot.plotItem.titleLabel.text and "test" in plot.plotItem.titleLabel.text
     curves.clear()
     assert curves.is_empty() and all(text.isVisible() for text in curves._no_data.values())
+
+
+def test_results_show_no_empty_grid_before_a_run(window, qtbot):
+    window.tabs.setCurrentIndex(1)
+    view = window.results_view
+    qtbot.wait(20)
+    assert not view.table.isVisible() and not view.gallery.isVisible()
+    assert view.summary.text().startswith("No results yet")
+    results_shown(window)
+    assert view.table.isVisible() and view.gallery.isVisible()
+    assert view.summary.text().startswith("Test accuracy")
+    view.clear()
+    assert not view.table.isVisible()

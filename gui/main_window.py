@@ -304,22 +304,19 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {self.session.description}{star}")
 
     def _discard_unsaved_ok(self, what: str) -> bool:
+        """True when trained, unsaved weights may be replaced: saved first, or let go on purpose."""
         if not self.session.unsaved:
             return True
-        answer = QMessageBox.question(
-            self, "Discard the trained weights?",
-            f"The current model was trained and not saved. {what} anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        answer = ask_save_unsaved(self, f"Save them before you {what}?")
+        return answer == "discard" or (answer == "save" and self.choose_file_to_save())
 
     def new_model(self) -> None:
-        if self._discard_unsaved_ok("Start a new model"):
+        if self._discard_unsaved_ok("start a new model"):
             self._install_session(fresh_session())
             self.statusBar().showMessage("New model with random weights: train it to make it useful.", 5000)
 
     def revert_to_pretrained(self) -> None:
-        if not self._discard_unsaved_ok("Go back to the pretrained model"):
+        if not self._discard_unsaved_ok("go back to the pretrained model"):
             return
         try:
             self._install_session(pretrained_session())
@@ -328,7 +325,7 @@ class MainWindow(QMainWindow):
 
     def choose_model_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", self._model_folder(), MODEL_FILES)
-        if path and self._discard_unsaved_ok("Open another model"):
+        if path and self._discard_unsaved_ok("open another model"):
             self.open_model(path)
 
     def open_model(self, path) -> bool:
@@ -493,11 +490,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def ask_save_before_closing(parent) -> str:
-    """The quit question for trained, unsaved weights: "save", "discard" or "cancel"."""
+def ask_save_unsaved(parent, question: str) -> str:
+    """Save / Discard / Cancel for trained weights that are not saved: "save", "discard" or "cancel"."""
     buttons = QMessageBox.StandardButton
     answer = QMessageBox.question(
-        parent, "Save the trained model?",
-        "The model was trained and its weights are not saved. Save them before quitting?",
+        parent, "Save the trained model?", f"The model was trained and its weights are not saved. {question}",
         buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_save_before_closing(parent) -> str:
+    """The quit question: "save", "discard" or "cancel"."""
+    return ask_save_unsaved(parent, "Save them before quitting?")

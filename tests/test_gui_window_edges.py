@@ -267,3 +267,20 @@ def test_results_show_no_empty_grid_before_a_run(window, qtbot):
     assert view.summary.text().startswith("Test accuracy")
     view.clear()
     assert not view.table.isVisible()
+
+
+@pytest.mark.parametrize("button, replaced, saved", [
+    (Buttons.Save, True, True), (Buttons.Discard, True, False), (Buttons.Cancel, False, False)])
+def test_a_new_model_over_unsaved_weights_offers_to_save_them(window, monkeypatch, tmp_path, button, replaced, saved):
+    weights = trained(window)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, buttons, default: asked.append(text) or button)
+    save_dialog_returns(monkeypatch, tmp_path / "before-new.npz")
+    window.new_model()
+    assert "Save them before you start a new model?" in asked[0]
+    assert (window.session.description == "new, random weights") == replaced
+    assert (tmp_path / "before-new.npz").exists() == saved
+    if saved:
+        kept = CNN.load(tmp_path / "before-new.npz")
+        assert all(np.array_equal(kept.params[key], weights[key]) for key in weights)

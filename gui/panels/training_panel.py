@@ -248,7 +248,7 @@ class TrainingPanel(QWidget):
         summary = summary_of(text)
         self._details = (title, text.strip()) if summary != text.strip() else None
         self.download_label.setText(summary)
-        self.download_label.setToolTip(text.strip() if self._details else "")
+        self.download_label.setToolTip(text.strip())   # the whole message on hover, too
         self.download_label.setVisible(bool(text))
         self.details_button.setVisible(self._details is not None)
 

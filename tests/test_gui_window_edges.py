@@ -284,3 +284,12 @@ def test_a_new_model_over_unsaved_weights_offers_to_save_them(window, monkeypatc
     if saved:
         kept = CNN.load(tmp_path / "before-new.npz")
         assert all(np.array_equal(kept.params[key], weights[key]) for key in weights)
+
+
+def test_feature_maps_show_their_scale_only_with_maps(window):
+    legend = window.feature_view.legend
+    assert not legend.isVisible()
+    drag_stroke(window.canvas, DIGIT_THREE)
+    assert legend.isVisible()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert not legend.isVisible()

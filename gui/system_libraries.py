@@ -81,9 +81,10 @@ def display_problem(environ=None) -> str | None:
 
 def explain(missing: dict[str, str]) -> str:
     """What to tell the user: which files are missing and the command that installs them."""
-    packages = " ".join(sorted(set(missing.values())))
+    packages = sorted(set(missing.values()))
+    renamed = ("On Ubuntu 24.04 and later, libglib2.0-0 is called libglib2.0-0t64. "
+               if "libglib2.0-0" in packages else "")
     return (f"digitpad cannot start its window: Qt needs system libraries that are not installed "
             f"({', '.join(missing)}).\n"
-            f"On Debian or Ubuntu install them with:\n\n    sudo apt-get install {packages}\n\n"
-            "(on Ubuntu 24.04 and later, libglib2.0-0 is called libglib2.0-0t64; on other systems, "
-            "install the packages that provide these files).")
+            f"On Debian or Ubuntu install them with:\n\n    sudo apt-get install {' '.join(packages)}\n\n"
+            f"{renamed}On other systems, install the packages that provide these files.")

@@ -94,3 +94,8 @@ def test_digitpad_without_a_display_stops_with_one_message():
     result = subprocess.run([sys.executable, "-m", "gui"], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == launch.EXIT_CANNOT_START
     assert "there is no display" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_ubuntu_rename_is_mentioned_only_when_glib_is_missing():
+    assert "libglib2.0-0t64" not in explain({"libxcb-icccm.so.4": "libxcb-icccm4"})
+    assert "libglib2.0-0t64" in explain({"libglib-2.0.so.0": "libglib2.0-0"})

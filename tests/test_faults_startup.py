@@ -34,6 +34,14 @@ def set_aside_copies(path: Path, marker: str):
     return sorted(path.parent.glob(f"{path.name}.{marker}-*"))
 
 
+def assert_no_sideways_scrolling(qtbot, window):
+    """The 300-character name is shown shortened: the tab's page still fits 1280 pixels across."""
+    assert window.width() <= 1280
+    page = window.tabs.currentWidget()
+    qtbot.wait(50)                                        # let the layout settle
+    assert not page.horizontalScrollBar().isVisible()
+
+
 def still_works(qtbot, window):
     drag_stroke(window.canvas, DIGIT_THREE)
     assert window.prediction() is not None
@@ -73,6 +81,8 @@ def test_the_window_opens_when_the_handwriting_folder_name_is_too_long(qtbot, pr
     monkeypatch.setenv("DIGITPAD_USER_DIR", str(tmp_path / ("u" * 300)))
     window = open_window(qtbot)
     assert "longer than the system allows" in window.teach_panel.problem.text()
+    window.tabs.setCurrentIndex(2)
+    assert_no_sideways_scrolling(qtbot, window)
     still_works(qtbot, window)
 
 
@@ -168,6 +178,7 @@ def test_a_cache_folder_name_too_long_still_opens_the_window_and_says_why(qtbot,
     monkeypatch.setenv("DIGITPAD_CACHE_DIR", str(tmp_path / ("c" * 300)))
     window = open_window(qtbot)
     assert "longer than the system allows" in window.training_panel.download_label.text()
+    assert_no_sideways_scrolling(qtbot, window)
     still_works(qtbot, window)
 
 

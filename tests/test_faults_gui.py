@@ -321,3 +321,14 @@ def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtb
     qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=20000)
     wait_until_idle(qtbot, window)
     assert len(warnings) == 1
+
+
+@pytest.mark.keeps_data
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs POSIX pipes and devices")
+def test_opening_a_named_pipe_or_a_device_shows_a_dialog_without_hanging(window, tmp_path, warnings):
+    before = window.model.get_params()
+    os.mkfifo(tmp_path / "pipe.npz")
+    for path, words in ((tmp_path / "pipe.npz", "named pipe, not a file"), ("/dev/zero", "a device, not a file")):
+        assert window.open_model(path) is False          # a blocking open would never return
+        assert words in warnings[-1][1] and "current model is kept" in warnings[-1][1]
+    assert same_params(window.model.get_params(), before)

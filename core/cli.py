@@ -15,6 +15,7 @@ NumPy loads) is already the one-line interruption, not a traceback.
 """
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -58,6 +59,9 @@ def build_parser():
                         help="folder holding the four MNIST .gz files (also: DIGITPAD_DATA_DIR)")
     parser.add_argument("--no-download", dest="download", action="store_false",
                         help="never download; fall back to the bundled sample")
+    parser.add_argument("--require-full-mnist", action="store_true",
+                        help="train on full MNIST or not at all: refuse when its four files are missing or "
+                             "damaged instead of falling back to the sample (`make model` uses this)")
     parser.add_argument("--tutorial", action="store_true",
                         help="the tutorial's run: first 1,000 images, 3 epochs, batch 1, lr 0.005, plain SGD")
     return parser
@@ -220,6 +224,8 @@ def run(args, config, choice):
     from core.train import evaluate
 
     check_save_target(args.save)
+    if args.require_full_mnist:
+        choice = full_mnist_only(choice)
     model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed)
     train_set, test_set, description = load_data(args, choice)
     say(f"Data: {description}")
@@ -282,7 +288,38 @@ def fallback_paths(target):
     return [user_data_dir() / name, Path(tempfile.gettempdir()) / name]
 
 
+def full_mnist_only(choice):
+    """For the shipped model: full MNIST, verified, or no training at all (never the sample)."""
+    from dataclasses import replace
+
+    from core.data import mnist_problem
+    from core.errors import DataError
+
+    problem = "--dataset sample was asked for." if choice.source == "sample" else mnist_problem(choice.data_dir)
+    if problem:
+        raise DataError(f"Not training: --require-full-mnist (used by `make model`) accepts full MNIST only. "
+                        f"{problem} (`make model MNIST=DIR` reads them from another folder.)")
+    return replace(choice, source="mnist")   # from here on, no fallback to the sample
+
+
+def report_download_attempts():
+    """Say which mirror a download is trying and how long it waits, so a stalled mirror is not silence."""
+    logger = logging.getLogger("core.download")
+    if not any(isinstance(handler, StderrLines) for handler in logger.handlers):
+        logger.addHandler(StderrLines())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+class StderrLines(logging.Handler):
+    """Each log message as one line on the current sys.stderr (looked up per message, not kept)."""
+
+    def emit(self, record):
+        _print_quietly(record.getMessage())
+
+
 def load_data(args, choice):
+    report_download_attempts()
     with DownloadBar() as bar:
         return choice.load(allow_download=args.download, progress=bar.update,
                            log=lambda message: print(one_line(message), file=sys.stderr))

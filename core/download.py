@@ -12,6 +12,7 @@ import atexit
 import gzip
 import hashlib
 import http.client
+import logging
 import os
 import tempfile
 import time
@@ -41,6 +42,7 @@ CHUNK_BYTES = 64 * 1024
 # a hostile mirror's gzip bomb costs bounded time.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 TEMP_SUFFIX = ".part"
+log = logging.getLogger(__name__)   # "Trying <url> ..." per attempt; the CLI prints it, the GUI shows bytes
 # A server that trickles bytes answers every read within the timeout yet never finishes:
 # each file must also arrive within DEADLINE_S, and after RATE_GRACE_S at MIN_RATE on average.
 DEADLINE_S = 600               # train images, 9.9 MB: 10 minutes is 16.5 kB/s
@@ -127,6 +129,7 @@ def _fetch_from_mirrors(name, target: Path, mirrors, progress, should_cancel, ti
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
+        log.info("Trying %s (giving up on it after %g s without an answer, or %d s in all)", url, timeout, DEADLINE_S)
         try:
             _fetch(url, name, target, progress, should_cancel, timeout)
             return

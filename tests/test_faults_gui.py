@@ -185,6 +185,10 @@ def test_a_failed_download_names_each_mirror_and_keeps_nothing(qtbot, window, wa
         monkeypatch.setattr(core.download, "MIRRORS", (refused, missing.url, cut.url))
         with qtbot.waitSignal(window.download.finished, timeout=10000):
             window.training_panel.download_action.trigger()
+    panel = window.training_panel
+    assert warnings == [] and window.statusBar().currentMessage() == ""    # one line in the Data box only
+    assert panel.download_label.text() == f"Could not download {SPLIT_FILES['train'][0]} from any mirror."
+    panel.details_button.click()                                           # the details, on demand
     title, message = warnings[0]
     assert title == "Download failed"
     assert f"{refused}{SPLIT_FILES['train'][0]}: connection refused" in message

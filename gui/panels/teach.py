@@ -51,6 +51,7 @@ class TeachPanel(QWidget):
             dataset = PersonalDataset(start_empty_if_corrupt=True)
         self._dataset = dataset
         self._image = None  # (28, 28) drawing waiting for a label, or None
+        self._stored_note = None  # "Stored as a 3. Draw the next one." until the next drawing
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.problem = QLabel()
@@ -105,8 +106,9 @@ class TeachPanel(QWidget):
             button.setEnabled(self._image is not None)
         if self._image is None:
             self.preview.clear()
-            self.prompt.setText(NO_IMAGE_TEXT)
+            self.prompt.setText(self._stored_note or NO_IMAGE_TEXT)
             return
+        self._stored_note = None
         self.preview.setPixmap(digit_pixmap(self._image, PREVIEW_SIZE))
         if predicted is None:
             self.prompt.setText("Which digit is this? Press it below to teach it.")
@@ -126,9 +128,9 @@ class TeachPanel(QWidget):
             return False
         self._show_load_problem()
         self._after_change()
+        self._stored_note = f"Stored as a {label}. Draw the next one."
         self.set_current_image(None)  # one drawing, one sample: no accidental duplicates
-        self.prompt.setText(f"Stored as a {label}. Draw the next one.")
-        self.sampleAdded.emit(int(label))
+        self.sampleAdded.emit(int(label))  # the window then clears the pad
         return True
 
     def update_score(self, model):

@@ -184,8 +184,10 @@ class NpzArchive:
         members, total = {}, 0
         for info in self._zip.infolist():
             name = info.filename[:-4] if info.filename.endswith(".npy") else None
-            if not name or name in members:
+            if not name:
                 raise FileRejected(f"its member {info.filename!r} is not an array")
+            if name in members:
+                raise FileRejected(f"it holds two arrays named {name}")
             member = self._check_header(info, name, allowed)
             total += member.nbytes
             if total > max_total_bytes:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIZE = 28
-CENTRE = 14.0  # row and column MNIST puts the centre of mass on; rotation and scaling pivot here
+from core.mnist_format import CENTRE, IMAGE_SHAPE, IMAGE_SIDE  # rotation and scaling pivot on CENTRE
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ DEFAULT = AugmentConfig()
 def augment(images, rng, config=DEFAULT):
     """images (N, 28, 28) 0..255, uint8 or float -> distorted copies, float32 (N, 28, 28) 0..255."""
     images = np.asarray(images)
-    if images.ndim != 3 or images.shape[1:] != (SIZE, SIZE):
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
     n = len(images)
     untouched = rng.random(n) < config.untouched_share  # (N,)
@@ -137,9 +136,9 @@ def random_wobble(n, rng, config=DEFAULT):
 
 def _wobble_basis():
     """(WOBBLE_GRID**2, 784): how much each control point moves each pixel (bilinear, rows sum to 1)."""
-    points = np.linspace(0, SIZE - 1, WOBBLE_GRID)  # control point rows (and columns)
+    points = np.linspace(0, IMAGE_SIDE - 1, WOBBLE_GRID)  # control point rows (and columns)
     spacing = points[1] - points[0]
-    pixels = np.arange(SIZE)
+    pixels = np.arange(IMAGE_SIDE)
     hat = np.maximum(0, 1 - np.abs(pixels[:, None] - points[None, :]) / spacing)  # (28, G)
     return np.kron(hat, hat).T.astype(np.float32)  # (G*G, 784)
 
@@ -160,7 +159,7 @@ def warp(images, affine, wobble=None):
     """
     matrices, shifts = affine
     n = len(images)
-    side = SIZE + 2 * BORDER
+    side = IMAGE_SIDE + 2 * BORDER
     padded = np.zeros((n, side, side), dtype=np.float32)  # (N, 32, 32)
     padded[:, BORDER:-BORDER, BORDER:-BORDER] = images
     # Source point of output pixel q: inverse @ (q - CENTRE - shift) + CENTRE (+ BORDER, in padded
@@ -187,9 +186,9 @@ def warp(images, affine, wobble=None):
 
 def _pixel_grid():
     """(3, 784): row - CENTRE, column - CENTRE and 1 for every pixel, row-major."""
-    offset = np.arange(SIZE, dtype=np.float32) - np.float32(CENTRE)
+    offset = np.arange(IMAGE_SIDE, dtype=np.float32) - np.float32(CENTRE)
     rows, cols = np.meshgrid(offset, offset, indexing="ij")  # (28, 28) each
-    return np.stack([rows.ravel(), cols.ravel(), np.ones(SIZE * SIZE, np.float32)])
+    return np.stack([rows.ravel(), cols.ravel(), np.ones(IMAGE_SIDE * IMAGE_SIDE, np.float32)])
 
 
 _GRID = _pixel_grid()

@@ -165,12 +165,13 @@ def warp(images, affine, wobble=None):
     # Source point of output pixel q: inverse @ (q - CENTRE - shift) + CENTRE (+ BORDER, in padded
     # indices). Rows 0..N-1 of `source` are the source rows of every image, rows N..2N-1 the columns.
     (m00, m01), (m10, m11) = matrices[:, 0].T, matrices[:, 1].T  # (N,) each
-    inverse = np.stack([m11, -m01, -m10, m00], axis=-1).reshape(n, 2, 2) / (m00 * m11 - m01 * m10)[:, None, None]
-    offset = BORDER + CENTRE - np.einsum("nij,nj->ni", inverse, shifts)  # (N, 2)
-    coefficients = np.concatenate([  # (2N, 3): [d/d row, d/d col, constant]
-        np.column_stack([inverse[:, 0], offset[:, 0]]),
-        np.column_stack([inverse[:, 1], offset[:, 1]]),
-    ]).astype(np.float32)
+    determinant = m00 * m11 - m01 * m10
+    coefficients = np.empty((2, n, 3), dtype=np.float32)  # [source row / column, image, (d/d row, d/d col, constant)]
+    coefficients[0, :, 0], coefficients[0, :, 1] = m11 / determinant, -m01 / determinant  # the inverse matrix
+    coefficients[1, :, 0], coefficients[1, :, 1] = -m10 / determinant, m00 / determinant
+    shift_back = coefficients[:, :, 0] * shifts[:, 0] + coefficients[:, :, 1] * shifts[:, 1]  # (2, N): inverse @ shift
+    coefficients[:, :, 2] = BORDER + CENTRE - shift_back
+    coefficients = coefficients.reshape(2 * n, 3)  # (2N, 3)
     source = coefficients @ _GRID  # (2N, 784)
     if wobble is not None:
         source += wobble.transpose(1, 0, 2).reshape(2 * n, -1) @ _WOBBLE_BASIS  # (2N, 784), like source

@@ -1,13 +1,18 @@
 """Random distortions of training digits, so the network copes with how people really draw.
 
-Each image gets its own random affine map (shift, scale, rotation, slant) and, for a random
-share of them, a thicker or thinner stroke; another random share (untouched_share) is left as it
-is, which keeps accuracy on clean MNIST up while the network learns the distorted shapes. The whole batch is transformed at once: the affine
-maps are applied by inverse mapping with a vectorised bilinear sampler (for every output pixel,
-look up where it comes from in the input and interpolate between the four pixels around that
-point), and stroke width is changed by blending each image with the maximum (thicker) or minimum
-(thinner) over every pixel's 3x3 neighbourhood. No Python loop runs over images or pixels: a
-batch of 64 takes well under 2 ms (bench/drawn_digits.py prints the figure).
+Each image gets its own random affine map (shift, scale, rotation, slant), optionally a smooth
+random "wobble" (the point each pixel is read from moves by a field interpolated from a 4x4 grid of
+random displacements, bending strokes as a hand does) and, for a random share of images, a thicker
+or thinner stroke; another random share (untouched_share) is left as it is, which keeps accuracy on
+clean MNIST up while the network learns the distorted shapes.
+
+The whole batch is transformed at once and only the images that change are worked on. The maps
+are applied by inverse mapping with a vectorised bilinear sampler: one matrix product gives, for
+every output pixel of every image, the point it comes from; the four pixels around that point are
+read with one index array (and views of the padded images shifted by one column, one row and both)
+and interpolated. Stroke width is changed by blending each image with the maximum (thicker) or
+minimum (thinner) over every pixel's 3x3 neighbourhood. No Python loop runs over images or pixels
+(bench/bench_core.py prints what augmentation costs beside the training step it feeds).
 
 Given the same generator state, augment returns the same images.
 """

@@ -1,0 +1,178 @@
+"""The training child's report stream (gui.training.process, no Qt), driven in this process.
+
+The pipes are stand-ins and the clock is frozen, so the throttle lets exactly one batch report
+through: what else arrives is what must never be throttled away.
+"""
+import numpy as np
+import pytest
+
+from core.data import load_sample
+from core.network import CNN
+from core.train import TrainConfig
+from gui.training import process
+from gui.training.process import TrainingJob, TrainingRun
+
+
+class Reports:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message):
+        self.sent.append(message)
+
+    def kinds(self):
+        return [kind for kind, _ in self.sent]
+
+
+class Commands:
+    """Hands out queued commands, one per poll that says there is one."""
+
+    def __init__(self, *commands):
+        self.queue = list(commands)
+
+    def poll(self):
+        return bool(self.queue)
+
+    def recv(self):
+        if not self.queue:
+            raise EOFError
+        return self.queue.pop(0)
+
+
+class PauseOnce(Commands):
+    """Pause when polled for the `at`-th time; the blocking wait that follows gets "resume"."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.polls, self.at, self.received = 0, at, 0
+
+    def poll(self):
+        self.polls += 1
+        return self.polls == self.at
+
+    def recv(self):
+        self.received += 1
+        return "pause" if self.received == 1 else "resume"
+
+
+class SmallData:
+    def __init__(self, train_size=40, test_size=25):
+        self.train_size, self.test_size = train_size, test_size
+
+    def __call__(self):
+        images, labels = load_sample("train")
+        test_images, test_labels = load_sample("test")
+        return ((images[:self.train_size], labels[:self.train_size]),
+                (test_images[:self.test_size], test_labels[:self.test_size]))
+
+
+CONFIG = TrainConfig(epochs=3, batch_size=10, augment=False, seed=1)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    monkeypatch.setattr(process.time, "monotonic", lambda: 1000.0)
+
+
+def run(config=CONFIG, data=None, commands=None, model=None):
+    reports = Reports()
+    job = TrainingJob(model or CNN(seed=0), config, data or SmallData())
+    TrainingRun(job, reports, commands or Commands()).run()
+    return reports
+
+
+def test_every_epoch_end_is_reported_even_when_the_throttle_holds_the_rest(frozen_clock):
+    reports = run()
+    progress = [payload for kind, payload in reports.sent if kind == "progress"]
+    assert [(p.kind, p.epoch) for p in progress if p.kind == "epoch"] == [("epoch", 1), ("epoch", 2), ("epoch", 3)]
+    assert all(p.test_accuracy is not None for p in progress if p.kind == "epoch")
+    assert progress[0].kind == "batch" and progress[0].step == 1       # the first report passes the throttle
+    assert len(progress) == 4                                          # and no other batch report does
+    assert reports.kinds()[-2:] == ["tested", "outcome"] and reports.sent[-1][1] == "finished"
+
+
+def test_the_last_batch_is_reported_when_there_is_no_epoch_report(frozen_clock):
+    reports = run(data=NoTestSet())
+    progress = [payload for kind, payload in reports.sent if kind == "progress"]
+    assert progress[-1].kind == "batch" and progress[-1].images_seen == 120   # 3 epochs x 40
+    assert "tested" not in reports.kinds() and reports.sent[-1] == ("outcome", "finished")
+
+
+class NoTestSet(SmallData):
+    def __call__(self):
+        train_set, _ = super().__call__()
+        return train_set, None
+
+
+def test_the_final_weights_are_sent_and_the_test_set_is_scored_by_the_trained_model(frozen_clock):
+    model = CNN(seed=0)
+    reports = run(model=model)
+    params = [payload for kind, payload in reports.sent if kind == "params"]
+    for name, value in params[-1].items():
+        np.testing.assert_array_equal(value, model.params[name])
+    tested = next(payload for kind, payload in reports.sent if kind == "tested")
+    images, labels = SmallData()()[1]
+    np.testing.assert_array_equal(tested.images, images)
+    np.testing.assert_array_equal(tested.labels, labels)
+    np.testing.assert_allclose(tested.probabilities, model.predict_proba(images), rtol=1e-6)
+
+
+def test_scoring_uses_only_the_configured_test_size(frozen_clock, monkeypatch):
+    monkeypatch.setattr(process, "TEST_CHUNK", 7)
+    reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False, test_size=20))
+    tested = next(payload for kind, payload in reports.sent if kind == "tested")
+    assert tested.probabilities.shape == (20, 10) and len(tested.labels) == 20
+    np.testing.assert_allclose(tested.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_stop_before_training_trains_nothing_and_says_stopped(frozen_clock):
+    model = CNN(seed=0)
+    before = model.get_params()
+    reports = run(commands=Commands("stop"), model=model)
+    assert reports.sent == [("outcome", "stopped")]
+    for name, value in before.items():
+        np.testing.assert_array_equal(model.params[name], value)
+
+
+def test_a_closed_command_pipe_counts_as_stop(frozen_clock):
+    class Closed(Commands):
+        def poll(self):
+            return True
+
+    reports = run(commands=Closed())
+    assert reports.sent == [("outcome", "stopped")]
+
+
+def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
+    reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False), commands=PauseOnce(at=4))
+    progress = [(kind, getattr(payload, "step", None)) for kind, payload in reports.sent]
+    # step 1 passes the throttle; pausing after step 3 reports step 3 and its weights at once
+    assert progress[:4] == [("progress", 1), ("params", None), ("progress", 3), ("params", None)]
+    assert reports.sent[-1] == ("outcome", "finished")
+
+
+def test_a_data_error_is_reported_to_the_user(frozen_clock):
+    from core.errors import DataError
+
+    def broken():
+        raise DataError("The MNIST files are damaged.")
+
+    reports = run(data=broken)
+    assert reports.sent == [("failed", "The MNIST files are damaged."), ("outcome", "failed")]
+
+
+def test_divergence_sends_the_kept_weights_then_the_message(frozen_clock):
+    reports = run(config=TrainConfig(epochs=1, batch_size=10, learning_rate=1e9, momentum=0.9, augment=False))
+    kinds = reports.kinds()
+    assert kinds[-3:] == ["params", "failed", "outcome"] and reports.sent[-1][1] == "failed"
+    assert "diverged" in reports.sent[-2][1]
+    assert all(np.isfinite(value).all() for value in reports.sent[-3][1].values())
+
+
+def test_an_unexpected_error_is_reported_not_swallowed(frozen_clock):
+    def buggy():
+        raise KeyError("oops")
+
+    reports = run(data=buggy)
+    assert reports.kinds() == ["failed", "outcome"]
+    assert "unexpected error" in reports.sent[0][1] and "oops" in reports.sent[0][1]

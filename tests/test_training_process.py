@@ -10,6 +10,8 @@ from core.data import load_sample
 from core.network import CNN
 from core.train import TrainConfig
 from gui.training import process
+from gui.training import messages
+from gui.training.messages import Failed, Outcome, Params, Pause, ProgressReport, Result, Resume
 from gui.training.process import TrainingJob, TrainingRun
 
 
@@ -21,7 +23,13 @@ class Reports:
         self.sent.append(message)
 
     def kinds(self):
-        return [kind for kind, _ in self.sent]
+        return [type(message) for message in self.sent]
+
+    def of(self, kind):
+        return [message for message in self.sent if isinstance(message, kind)]
+
+    def progress(self):
+        return [message.progress for message in self.of(ProgressReport)]
 
 
 class Commands:
@@ -52,7 +60,7 @@ class PauseOnce(Commands):
 
     def recv(self):
         self.received += 1
-        return "pause" if self.received == 1 else "resume"
+        return Pause() if self.received == 1 else Resume()
 
 
 class SmallData:
@@ -83,19 +91,19 @@ def run(config=CONFIG, data=None, commands=None, model=None):
 
 def test_every_epoch_end_is_reported_even_when_the_throttle_holds_the_rest(frozen_clock):
     reports = run()
-    progress = [payload for kind, payload in reports.sent if kind == "progress"]
+    progress = reports.progress()
     assert [(p.kind, p.epoch) for p in progress if p.kind == "epoch"] == [("epoch", 1), ("epoch", 2), ("epoch", 3)]
     assert all(p.test_accuracy is not None for p in progress if p.kind == "epoch")
     assert progress[0].kind == "batch" and progress[0].step == 1       # the first report passes the throttle
     assert len(progress) == 4                                          # and no other batch report does
-    assert reports.kinds()[-2:] == ["tested", "outcome"] and reports.sent[-1][1] == "finished"
+    assert reports.kinds()[-2:] == [messages.Tested, Outcome] and reports.sent[-1] == Outcome(Result.FINISHED)
 
 
 def test_the_last_batch_is_reported_when_there_is_no_epoch_report(frozen_clock):
     reports = run(data=NoTestSet())
-    progress = [payload for kind, payload in reports.sent if kind == "progress"]
+    progress = reports.progress()
     assert progress[-1].kind == "batch" and progress[-1].images_seen == 120   # 3 epochs x 40
-    assert "tested" not in reports.kinds() and reports.sent[-1] == ("outcome", "finished")
+    assert messages.Tested not in reports.kinds() and reports.sent[-1] == Outcome(Result.FINISHED)
 
 
 class NoTestSet(SmallData):
@@ -107,10 +115,10 @@ class NoTestSet(SmallData):
 def test_the_final_weights_are_sent_and_the_test_set_is_scored_by_the_trained_model(frozen_clock):
     model = CNN(seed=0)
     reports = run(model=model)
-    params = [payload for kind, payload in reports.sent if kind == "params"]
-    for name, value in params[-1].items():
+    params = reports.of(Params)
+    for name, value in params[-1].params.items():
         np.testing.assert_array_equal(value, model.params[name])
-    tested = next(payload for kind, payload in reports.sent if kind == "tested")
+    tested = reports.of(messages.Tested)[0]
     images, labels = SmallData()()[1]
     np.testing.assert_array_equal(tested.images, images)
     np.testing.assert_array_equal(tested.labels, labels)
@@ -120,35 +128,17 @@ def test_the_final_weights_are_sent_and_the_test_set_is_scored_by_the_trained_mo
 def test_scoring_uses_only_the_configured_test_size(frozen_clock, monkeypatch):
     monkeypatch.setattr(process, "TEST_CHUNK", 7)
     reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False, test_size=20))
-    tested = next(payload for kind, payload in reports.sent if kind == "tested")
+    tested = reports.of(messages.Tested)[0]
     assert tested.probabilities.shape == (20, 10) and len(tested.labels) == 20
     np.testing.assert_allclose(tested.probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-def test_a_stop_before_training_trains_nothing_and_says_stopped(frozen_clock):
-    model = CNN(seed=0)
-    before = model.get_params()
-    reports = run(commands=Commands("stop"), model=model)
-    assert reports.sent == [("outcome", "stopped")]
-    for name, value in before.items():
-        np.testing.assert_array_equal(model.params[name], value)
-
-
-def test_a_closed_command_pipe_counts_as_stop(frozen_clock):
-    class Closed(Commands):
-        def poll(self):
-            return True
-
-    reports = run(commands=Closed())
-    assert reports.sent == [("outcome", "stopped")]
-
-
 def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
     reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False), commands=PauseOnce(at=4))
-    progress = [(kind, getattr(payload, "step", None)) for kind, payload in reports.sent]
+    steps = [(type(message), getattr(getattr(message, "progress", None), "step", None)) for message in reports.sent]
     # step 1 passes the throttle; pausing after step 3 reports step 3 and its weights at once
-    assert progress[:4] == [("progress", 1), ("params", None), ("progress", 3), ("params", None)]
-    assert reports.sent[-1] == ("outcome", "finished")
+    assert steps[:4] == [(ProgressReport, 1), (Params, None), (ProgressReport, 3), (Params, None)]
+    assert reports.sent[-1] == Outcome(Result.FINISHED)
 
 
 def test_a_data_error_is_reported_to_the_user(frozen_clock):
@@ -158,15 +148,15 @@ def test_a_data_error_is_reported_to_the_user(frozen_clock):
         raise DataError("The MNIST files are damaged.")
 
     reports = run(data=broken)
-    assert reports.sent == [("failed", "The MNIST files are damaged."), ("outcome", "failed")]
+    assert reports.sent == [Failed("The MNIST files are damaged."), Outcome(Result.FAILED)]
 
 
 def test_divergence_sends_the_kept_weights_then_the_message(frozen_clock):
     reports = run(config=TrainConfig(epochs=1, batch_size=10, learning_rate=1e9, momentum=0.9, augment=False))
     kinds = reports.kinds()
-    assert kinds[-3:] == ["params", "failed", "outcome"] and reports.sent[-1][1] == "failed"
-    assert "diverged" in reports.sent[-2][1]
-    assert all(np.isfinite(value).all() for value in reports.sent[-3][1].values())
+    assert kinds[-3:] == [Params, Failed, Outcome] and reports.sent[-1] == Outcome(Result.FAILED)
+    assert "diverged" in reports.sent[-2].message
+    assert all(np.isfinite(value).all() for value in reports.sent[-3].params.values())
 
 
 def test_an_unexpected_error_is_reported_not_swallowed(frozen_clock):
@@ -174,5 +164,5 @@ def test_an_unexpected_error_is_reported_not_swallowed(frozen_clock):
         raise KeyError("oops")
 
     reports = run(data=buggy)
-    assert reports.kinds() == ["failed", "outcome"]
-    assert "unexpected error" in reports.sent[0][1] and "oops" in reports.sent[0][1]
+    assert reports.kinds() == [Failed, Outcome]
+    assert "unexpected error" in reports.sent[0].message and "oops" in reports.sent[0].message

@@ -1,0 +1,168 @@
+"""digitpad-train in-process: flags to settings, the output lines, stopping, the download bar."""
+import re
+import signal
+
+import numpy as np
+import pytest
+
+from core import cli
+from core.errors import ModelFileError
+from core.network import CNN
+from core.train import TUTORIAL, TrainConfig
+
+SMALL = ["--dataset", "sample", "--epochs", "1", "--train-size", "40", "--test-size", "30", "--no-augment",
+         "--batch-size", "10"]
+
+
+def parse(*argv):
+    return cli.build_parser().parse_args([str(a) for a in argv])
+
+
+def test_defaults_are_the_recipe():
+    args = parse()
+    assert cli.config_from(args) == TrainConfig()
+    assert args.filters == 8 and args.save.name == "model.npz" and args.dataset == "auto"
+    assert args.download and args.init is None and args.data_dir is None and not args.tutorial
+
+
+def test_every_flag_reaches_its_setting():
+    args = parse("--epochs", 3, "--batch-size", 7, "--lr", 0.5, "--schedule", "constant", "--momentum", 0.25,
+                 "--train-size", 100, "--test-size", 50, "--no-augment", "--seed", 9)
+    assert cli.config_from(args) == TrainConfig(epochs=3, batch_size=7, learning_rate=0.5, lr_schedule="constant",
+                                                momentum=0.25, train_size=100, test_size=50, augment=False, seed=9)
+    assert not parse("--no-download").download and parse("--filters", 5).filters == 5
+
+
+def test_tutorial_takes_the_tutorial_settings():
+    assert cli.config_from(parse("--tutorial", "--epochs", 9)) is TUTORIAL
+
+
+def test_a_setting_that_cannot_work_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--momentum", "1.5"])
+    assert exit_.value.code == 2
+    assert "momentum must be at least 0 and below 1" in capsys.readouterr().err
+
+
+def test_help_names_every_option_with_its_default(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, default in (("--epochs", "(12)"), ("--batch-size", "(64)"), ("--lr", "(0.02)"), ("--schedule", "(cosine)"),
+                            ("--momentum", "(0.9)"), ("--seed", "(0)"), ("--filters", "(8)"), ("--save", "(model.npz)")):
+        assert re.search(re.escape(option) + r"\b[^(]*" + re.escape(default), text), option
+    assert text.startswith("usage: digitpad-train") and "the bundled sample (auto)" in text
+
+
+@pytest.mark.parametrize("message, line", [
+    ("one", "one"),
+    ("Could not download x:\n  a: refused\n  b: HTTP 403\nCheck the connection.",
+     "Could not download x: a: refused; b: HTTP 403; Check the connection."),
+    ("Done.\n\nNext", "Done. Next"),
+    ("Why?\nBecause!\nOK", "Why? Because! OK"),
+    ("", ""),
+    ("\n  \n", ""),
+])
+def test_one_line_joins_after_punctuation_with_a_space_else_a_semicolon(message, line):
+    assert cli.one_line(message) == line
+
+
+def test_a_missing_save_folder_is_refused_before_training(tmp_path):
+    cli.check_save_folder(tmp_path / "model.npz")
+    cli.check_save_folder(cli.Path("model.npz"))
+    with pytest.raises(ModelFileError, match="the folder .*missing does not exist"):
+        cli.check_save_folder(tmp_path / "missing" / "model.npz")
+
+
+def test_a_run_prints_data_epoch_figures_and_saves(capsys, tmp_path):
+    status = cli.main([*SMALL, "--filters", "4", "--seed", "3", "--save", str(tmp_path / "m.npz")])
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert out.splitlines()[0].startswith("Data: ")
+    assert re.search(r"^Model saved to .*m\.npz$", out, re.M)
+    loss = float(re.search(r"^Test Loss: (\d+\.\d{4})$", out, re.M).group(1))
+    accuracy = float(re.search(r"^Test Accuracy: (\d\.\d{4})$", out, re.M).group(1))
+    assert re.search(r"^Epoch 1/1: test loss \d\.\d{4}, test accuracy \d+\.\d\d%$", out + err, re.M)
+    model = CNN.load(tmp_path / "m.npz")
+    assert model.num_filters == 4
+    from core.data import load_sample
+    from core.train import evaluate
+    images, labels = load_sample("test")
+    expected_loss, expected_accuracy = evaluate(model, images[:30], labels[:30])
+    assert loss == pytest.approx(expected_loss, abs=1e-4) and accuracy == pytest.approx(expected_accuracy, abs=1e-4)
+
+
+def test_init_starts_from_a_model_file(capsys, tmp_path):
+    start = CNN(num_filters=5, seed=1)
+    start.save(tmp_path / "start.npz")
+    assert cli.main([*SMALL, "--init", str(tmp_path / "start.npz"), "--save", str(tmp_path / "m.npz")]) == 0
+    trained = CNN.load(tmp_path / "m.npz")
+    assert trained.num_filters == 5
+    assert not np.array_equal(trained.params["conv.filters"], start.params["conv.filters"])
+
+
+def test_tutorial_output_lines(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "TUTORIAL", TrainConfig(epochs=2, batch_size=1, learning_rate=0.005,
+                                                     lr_schedule="constant", momentum=0.0, train_size=200,
+                                                     test_size=50, augment=False))
+    assert cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"^--- Epoch (\d) ---$", out, re.M) == ["1", "2"]
+    steps = re.findall(r"^\[Step (\d+)\] Past 100 steps: Average Loss \d\.\d{3} \| Accuracy: \d+%$", out, re.M)
+    assert steps == ["100", "200", "100", "200"]
+
+
+def test_ctrl_c_during_training_saves_beside_and_exits_130(capsys, tmp_path, monkeypatch):
+    real_train = cli.train
+
+    def train_then_interrupt(*args, **kwargs):
+        for count, progress in enumerate(real_train(*args, **kwargs)):
+            yield progress
+            if count == 1:
+                signal.raise_signal(signal.SIGINT)              # the first Ctrl+C: stop after this batch
+
+    monkeypatch.setattr(cli, "train", train_then_interrupt)
+    save = tmp_path / "model.npz"
+    save.write_bytes(b"earlier")
+    status = cli.main([*SMALL, "--epochs", "3", "--save", str(save)])
+    out, err = capsys.readouterr()
+    assert status == 130
+    assert save.read_bytes() == b"earlier"
+    assert CNN.load(tmp_path / "model-interrupted.npz").num_filters == 8
+    assert "Stopping after this batch" in err and "model-interrupted.npz" in err
+    assert re.search(r"^Test Accuracy: \d\.\d{4}$", out, re.M)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the handler is put back
+
+
+def test_a_second_ctrl_c_aborts():
+    flag = cli.StopFlag()
+    with flag.on_interrupt():
+        assert not flag()
+        signal.raise_signal(signal.SIGINT)
+        assert flag() and flag.requested
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_download_bar_one_bar_per_file(monkeypatch):
+    made = []
+
+    class FakeBar:
+        def __init__(self, total, desc, **kwargs):
+            self.total, self.desc, self.n, self.closed = total, desc, 0, False
+            made.append(self)
+
+        def update(self, amount):
+            self.n += amount
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(cli, "tqdm", FakeBar)
+    with cli.DownloadBar() as bar:
+        bar.update(0, 100, "a.gz")
+        bar.update(60, 100, "a.gz")
+        bar.update(100, 100, "a.gz")
+        bar.update(10, None, "b.gz")
+    assert [(b.desc, b.total, b.n, b.closed) for b in made] == [("Downloading a.gz", 100, 100, True),
+                                                               ("Downloading b.gz", None, 10, True)]

@@ -124,6 +124,7 @@ def test_ctrl_c_during_training_saves_beside_and_exits_130(capsys, tmp_path, mon
     monkeypatch.setattr(cli, "train", train_then_interrupt)
     save = tmp_path / "model.npz"
     save.write_bytes(b"earlier")
+    handler_before = signal.getsignal(signal.SIGINT)
     status = cli.main([*SMALL, "--epochs", "3", "--save", str(save)])
     out, err = capsys.readouterr()
     assert status == 130
@@ -131,7 +132,7 @@ def test_ctrl_c_during_training_saves_beside_and_exits_130(capsys, tmp_path, mon
     assert CNN.load(tmp_path / "model-interrupted.npz").num_filters == 8
     assert "Stopping after this batch" in err and "model-interrupted.npz" in err
     assert re.search(r"^Test Accuracy: \d\.\d{4}$", out, re.M)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # the handler is put back
+    assert signal.getsignal(signal.SIGINT) is handler_before             # the handler is put back
 
 
 def test_a_second_ctrl_c_aborts():

@@ -3,6 +3,10 @@
 The pipes are stand-ins and the clock is frozen, so the throttle lets exactly one batch report
 through: what else arrives is what must never be throttled away.
 """
+import multiprocessing
+import signal
+import threading
+
 import numpy as np
 import pytest
 
@@ -166,3 +170,59 @@ def test_an_unexpected_error_is_reported_not_swallowed(frozen_clock):
     reports = run(data=buggy)
     assert reports.kinds() == [Failed, Outcome]
     assert "unexpected error" in reports.sent[0].message and "oops" in reports.sent[0].message
+
+
+@pytest.fixture
+def child_setup(monkeypatch):
+    """What run_training does to its process (niceness, Ctrl+C), recorded and undone."""
+    niceness = []
+    monkeypatch.setattr(process.os, "nice", niceness.append)
+    handler = signal.getsignal(signal.SIGINT)
+    yield niceness
+    signal.signal(signal.SIGINT, handler)
+
+
+def test_the_entry_point_lowers_priority_ignores_ctrl_c_reports_and_closes_its_pipe(child_setup):
+    reports_in, reports_out = multiprocessing.Pipe(duplex=False)
+    commands_in, commands_out = multiprocessing.Pipe(duplex=False)
+    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=1, batch_size=20, augment=False), SmallData())
+    received = []
+
+    def read_until_closed():                                    # the GUI's side: a pipe holds only 64 kB
+        while True:
+            try:
+                received.append(reports_in.recv())
+            except EOFError:
+                return
+
+    reader = threading.Thread(target=read_until_closed, daemon=True)
+    reader.start()
+    process.run_training(job, reports_out, commands_in)
+    reader.join(timeout=30)
+    assert not reader.is_alive()                                # it saw the end: the pipe was closed
+    assert child_setup == [process.NICENESS]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert received[-1] == Outcome(Result.FINISHED) and isinstance(received[0], ProgressReport)
+
+
+def test_a_gui_that_went_away_ends_the_child_quietly(child_setup):
+    class Gone:
+        closed = False
+
+        def send(self, message):
+            raise BrokenPipeError
+
+        def close(self):
+            self.closed = True
+
+    reports = Gone()
+    process.run_training(TrainingJob(CNN(seed=0), CONFIG, SmallData()), reports, Commands())
+    assert reports.closed
+
+
+def test_a_process_that_may_not_lower_its_priority_trains_anyway(monkeypatch):
+    def refuse(increment):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(process.os, "nice", refuse)
+    process._lower_priority()                                   # no error

@@ -144,3 +144,78 @@ def test_draw_puts_a_bar_where_asked():
     assert rows[-1] - rows[0] + 1 == pytest.approx(100, abs=2)
     assert (rows[0] + rows[-1]) / 2 == pytest.approx(80, abs=1) and (cols[0] + cols[-1]) / 2 == pytest.approx(120, abs=1)
     assert cols[-1] - cols[0] + 1 <= 12                                  # a bar, one pen wide
+
+
+def slow_thin(mask):
+    """Zhang-Suen thinning written out pixel by pixel, as the 1984 paper states it."""
+    img = np.pad(mask, 1).astype(int)
+    h, w = mask.shape
+    while True:
+        changed = False
+        for first_pass in (True, False):
+            drop = []
+            for y in range(1, h + 1):
+                for x in range(1, w + 1):
+                    if img[y, x] != 1:
+                        continue
+                    p = [img[y - 1, x], img[y - 1, x + 1], img[y, x + 1], img[y + 1, x + 1],
+                         img[y + 1, x], img[y + 1, x - 1], img[y, x - 1], img[y - 1, x - 1]]
+                    neighbours = sum(p)
+                    transitions = sum(p[k] == 0 and p[(k + 1) % 8] == 1 for k in range(8))
+                    if first_pass:
+                        side = p[0] * p[2] * p[4] == 0 and p[2] * p[4] * p[6] == 0
+                    else:
+                        side = p[0] * p[2] * p[6] == 0 and p[0] * p[4] * p[6] == 0
+                    if 2 <= neighbours <= 6 and transitions == 1 and side:
+                        drop.append((y, x))
+            for y, x in drop:
+                img[y, x] = 0
+            changed |= bool(drop)
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def blobs(seed, side=26):
+    """A random smooth shape with holes and thick parts."""
+    rng = np.random.default_rng(seed)
+    field = rng.random((side // 2, side // 2))
+    field = np.kron(field, np.ones((2, 2)))
+    smooth = (field + np.roll(field, 1, 0) + np.roll(field, 1, 1) + np.roll(field, -1, 0) + np.roll(field, -1, 1)) / 5
+    return smooth > 0.5
+
+
+@pytest.mark.parametrize("case", ["digits", "blobs"])
+def test_thinning_matches_zhang_suen_written_out(case):
+    from core.data import load_sample
+
+    if case == "digits":
+        images = load_sample("test")[0][:4]
+        masks = [image > 0.4 * 255 for image in images] + [np.ones((6, 9), bool)]
+    else:
+        masks = [blobs(seed) for seed in range(4)]
+    for mask in masks:
+        np.testing.assert_array_equal(thin(mask), slow_thin(mask))
+
+
+def test_place_centres_the_box_of_a_rotated_lopsided_shape():
+    ell = np.array([[[0.0, 0.0], [12.0, 0.0]], [[12.0, 0.0], [12.0, 3.0]]])       # a long stem, a short foot
+    for rotation, shear in ((30, 0.0), (-50, 0.3), (0, 0.5)):
+        drawing = Drawing(canvas=200, size=80, centre=(90, 110), pen=6, rotation=rotation, shear=shear)
+        points = drawn._place(ell, drawing).reshape(-1, 2)
+        low, high = points.min(axis=0), points.max(axis=0)
+        np.testing.assert_allclose((low + high) / 2, (90, 110), atol=1e-9)
+        assert (high - low).max() == pytest.approx(80 - 6)
+
+
+def test_a_pen_bigger_than_the_drawing_still_draws_a_dot_of_side_one():
+    dot = np.array([[[0.0, 0.0], [0.0, 0.0]]])
+    points = drawn._place(dot, Drawing(canvas=50, size=4, centre=(25, 25), pen=10)).reshape(-1, 2)
+    np.testing.assert_allclose(points, 25)
+
+
+def test_render_reaches_the_canvas_edges():
+    drawing = Drawing(canvas=40, size=40, centre=(20, 20), pen=3)
+    edge = drawn._render(np.array([[[0.2, 0.2], [0.2, 39.8]], [[39.8, 0.2], [39.8, 39.8]]]), drawing)
+    assert edge[0].all() and edge[39].all() and edge[0, 0] == 255 and edge[39, 39] == 255
+    outside = drawn._render(np.array([[[-3.0, 5.0], [-3.0, 30.0]], [[43.0, 5.0], [43.0, 30.0]]]), drawing)
+    assert not outside.any()                                      # lines off the canvas leave no ink

@@ -80,3 +80,13 @@ def test_the_recipe_is_small_when_pickled_and_names_the_data_folder(tmp_path, mo
 def test_a_missing_mnist_folder_is_a_data_error(tmp_path):
     with pytest.raises(DataError):
         TrainingData("mnist", data_dir=str(tmp_path / "nothing"))()
+
+
+def test_the_mnist_folder_is_the_argument_then_the_variable_then_the_cache(tmp_path, monkeypatch):
+    from core.data import mnist_folder
+    from core.paths import cache_dir
+
+    assert mnist_folder() == cache_dir()
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "env"))
+    assert mnist_folder() == tmp_path / "env"
+    assert mnist_folder(tmp_path / "arg") == tmp_path / "arg"

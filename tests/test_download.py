@@ -239,7 +239,7 @@ def test_a_folder_that_refuses_the_partial_file_is_reported_and_nothing_stays_re
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(os, "open", refuse)
-    with pytest.raises(DataError, match="Cannot save train-images-idx3-ubyte.gz .*Permission denied"):
+    with pytest.raises(DataError, match=r"^Cannot save train-images-idx3-ubyte\.gz in .*: Permission denied\.$"):
         download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=TIMEOUT)
     assert not core.download._in_flight
 

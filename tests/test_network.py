@@ -161,11 +161,11 @@ def test_importing_core_loads_no_qt():
     assert int(result.stdout) >= 8  # really imported the modules
 
 
-@pytest.mark.parametrize("num_filters", [3, 8, 12])
-def test_copy_keeps_the_filter_count_dtype_and_every_weight(num_filters):
-    model = CNN(num_filters=num_filters, seed=9, dtype=np.float64)
+@pytest.mark.parametrize("num_filters, dtype", [(3, np.float64), (8, np.float32), (12, np.float32)])
+def test_copy_keeps_the_filter_count_dtype_and_every_weight(num_filters, dtype):
+    model = CNN(num_filters=num_filters, seed=9, dtype=dtype)
     twin = model.copy()
-    assert twin.num_filters == num_filters and twin.dtype == np.float64
+    assert twin.num_filters == num_filters and twin.dtype == dtype
     for name, value in model.params.items():
         assert twin.params[name] is not value
         np.testing.assert_array_equal(twin.params[name], value)

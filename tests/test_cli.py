@@ -167,3 +167,43 @@ def test_download_bar_one_bar_per_file(monkeypatch):
         bar.update(10, None, "b.gz")
     assert [(b.desc, b.total, b.n, b.closed) for b in made] == [("Downloading a.gz", 100, 100, True),
                                                                ("Downloading b.gz", None, 10, True)]
+
+
+def fake_progress(epoch, step, accuracy, loss=1.23456):
+    from core.train import Progress
+
+    return Progress(kind="batch", epoch=epoch, epochs=2, step=step, steps_per_epoch=200, images_seen=step,
+                    total_images=400, loss=loss, accuracy=accuracy, learning_rate=0.005, images_per_s=1.0, eta_s=1.0)
+
+
+def test_tutorial_lines_show_each_epoch_once_and_every_hundredth_step(capsys, monkeypatch):
+    calls = []
+
+    def fake_train(model, config, train_set, test_set=None, should_stop=None):
+        calls.append((test_set, should_stop))
+        yield fake_progress(1, 99, 0.5)
+        yield fake_progress(1, 100, 0.57)
+        yield fake_progress(1, 200, 0.994)
+        yield fake_progress(2, 1, 0.1)
+        yield fake_progress(2, 100, 0.005, loss=0.0004)
+
+    monkeypatch.setattr(cli, "train", fake_train)
+    stop = cli.StopFlag()
+    assert cli.run_tutorial(CNN(), TUTORIAL, ("images", "labels"), ("test", "set"), stop) is None
+    assert calls == [(None, stop)]                       # no test set during the run; Ctrl+C reaches it
+    assert capsys.readouterr().out.splitlines() == [
+        "--- Epoch 1 ---",
+        "[Step 100] Past 100 steps: Average Loss 1.235 | Accuracy: 57%",
+        "[Step 200] Past 100 steps: Average Loss 1.235 | Accuracy: 99%",
+        "--- Epoch 2 ---",
+        "[Step 100] Past 100 steps: Average Loss 0.000 | Accuracy: 0%",
+    ]
+
+
+def test_python_m_core_train_hands_its_arguments_to_the_cli(monkeypatch):
+    import core.train
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv) or 7)
+    assert core.train.main(["--epochs", "2"]) == 7
+    assert seen == [["--epochs", "2"]]

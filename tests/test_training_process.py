@@ -138,7 +138,9 @@ def test_scoring_uses_only_the_configured_test_size(frozen_clock, monkeypatch):
 
 
 def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
-    reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False), commands=PauseOnce(at=4))
+    commands = PauseOnce(at=4)
+    reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False), commands=commands)
+    assert commands.received == 2                               # the pause, then the wait that got Resume
     steps = [(type(message), getattr(getattr(message, "progress", None), "step", None)) for message in reports.sent]
     # step 1 passes the throttle; pausing after step 3 reports step 3 and its weights at once
     assert steps[:4] == [(ProgressReport, 1), (Params, None), (ProgressReport, 3), (Params, None)]
@@ -226,3 +228,8 @@ def test_a_process_that_may_not_lower_its_priority_trains_anyway(monkeypatch):
 
     monkeypatch.setattr(process.os, "nice", refuse)
     process._lower_priority()                                   # no error
+
+
+def test_the_refusal_names_the_message_and_its_type():
+    error = messages.refuse(("progress", 3))
+    assert str(error) == "the training protocol has no message ('progress', 3) (of type tuple)"

@@ -88,6 +88,8 @@ def test_densify_spaces_points_at_most_the_spacing_apart():
     np.testing.assert_allclose(first[:, 1], [0, 0.5, 1, 1.5, 2, 2.5, 3])
     np.testing.assert_allclose(points[7:], 1.0)
     assert drawn._densify(np.zeros((0, 2, 2))).shape == (0, 2)
+    away = drawn._densify(np.array([[[4.0, 4.0], [4.0, 1.0]]]))       # default spacing: half a pixel
+    np.testing.assert_allclose(away[:, 1], [4, 3.5, 3, 2.5, 2, 1.5, 1])
 
 
 def test_place_scales_the_longer_side_and_centres_the_box():

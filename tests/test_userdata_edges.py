@@ -66,3 +66,38 @@ def test_set_aside_that_cannot_move_the_file_says_so(tmp_path, monkeypatch):
                                         r"s\.npz\.corrupt-\S+: Permission denied\. Nothing was saved"):
         userdata._set_aside(path)
     assert path.read_bytes() == b"bad"
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "it is empty (it may have been damaged or replaced by another file)"),
+    (b"GIF89a not samples", "it is not a .npz archive (it may have been damaged or replaced by another file)"),
+])
+def test_a_samples_file_that_is_not_an_archive_gets_the_whole_message(tmp_path, content, reason):
+    path = tmp_path / "s.npz"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as caught:
+        read_samples(path)
+    assert str(caught.value) == (f"Your handwriting samples file {path} could not be read: {reason}. "
+                                 "The file was left as it is.")
+
+
+@pytest.mark.parametrize("arrays, missing", [
+    ({"images": np.zeros((1, 28, 28), np.uint8)}, "labels"),
+    ({"other": np.zeros(1)}, "images or labels"),
+])
+def test_a_samples_archive_without_its_arrays_names_them(tmp_path, arrays, missing):
+    path = tmp_path / "s.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(DataError) as caught:
+        read_samples(path)
+    assert str(caught.value) == (f"Your handwriting samples file {path} could not be read: it has no {missing} "
+                                 "array. The file was left as it is.")
+
+
+def test_a_samples_archive_with_wrong_arrays_says_what_is_wrong(tmp_path):
+    path = tmp_path / "s.npz"
+    np.savez(path, images=np.zeros((2, 28, 28), np.uint8), labels=np.zeros(3, np.uint8))
+    with pytest.raises(DataError) as caught:
+        read_samples(path)
+    assert str(caught.value) == (f"Your handwriting samples file {path} is not a valid samples file: "
+                                 "2 images but 3 labels. The file was left as it is.")

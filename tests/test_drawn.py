@@ -221,3 +221,11 @@ def test_render_reaches_the_canvas_edges():
     assert edge[0].all() and edge[39].all() and edge[0, 0] == 255 and edge[39, 39] == 255
     outside = drawn._render(np.array([[[-3.0, 5.0], [-3.0, 30.0]], [[43.0, 5.0], [43.0, 30.0]]]), drawing)
     assert not outside.any()                                      # lines off the canvas leave no ink
+
+
+@pytest.mark.parametrize("length, size, pen, extent", [(0.5, 30, 4, 26), (10.0, 4, 3, 1.0), (10.0, 4, 4, 1.0)])
+def test_place_scales_tiny_shapes_and_big_pens_too(length, size, pen, extent):
+    """A sub-pixel shape still fills the box; a pen at least as big as the box leaves one pixel of line."""
+    line = np.array([[[0.0, 0.0], [length, 0.0]]])
+    placed = drawn._place(line, Drawing(canvas=60, size=size, centre=(30, 30), pen=pen)).reshape(-1, 2)
+    assert np.ptp(placed[:, 0]) == pytest.approx(extent)

@@ -1,6 +1,6 @@
 """Read mutmut's results (mutants/**/*.meta) and report the mutation score and the survivors.
 
-    python tools/mutation_report.py [--out out/mutants.md] [--min-core 90]
+    python tools/mutation_report.py [--out out/mutants.md] [--min-core 90] [--names FILE]
 
 Run after `mutmut run` (`make mutate` does both). Prints, for core/ and for the Qt-free gui/
 modules apart:
@@ -13,10 +13,13 @@ modules apart:
   not tested  mutants mutmut has not run yet (an interrupted run); left out and counted apart
 
 and writes every survivor that is not listed as equivalent, with its diff, to the report file.
+With --names (a file of mutant names, e.g. a sample from tools/mutation_sample.py) only those
+count, and each score comes with its 95% interval (Wilson): the sample's estimate of the whole.
 Exit status 1 when core/'s score is under --min-core.
 """
 import argparse
 import json
+import math
 import re
 import sys
 from collections import Counter
@@ -77,12 +80,25 @@ def score(counter) -> float | None:
     return counter["killed"] / judged if judged else None
 
 
-def describe(area, counter) -> str:
+def wilson_interval(killed: int, judged: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval for a kill rate measured on a random sample of `judged` mutants."""
+    if not judged:
+        return 0.0, 1.0
+    p = killed / judged
+    centre = (p + z * z / (2 * judged)) / (1 + z * z / judged)
+    half = z * math.sqrt(p * (1 - p) / judged + z * z / (4 * judged * judged)) / (1 + z * z / judged)
+    return centre - half, centre + half
+
+
+def describe(area, counter, sampled=False) -> str:
     value = score(counter)
     figure = f"{value:.1%}" if value is not None else "n/a"
     tested = counter["killed"] + counter["survived"] + counter["equivalent"]
     line = (f"{area + '/':<6} score {figure:>6}  = {counter['killed']} killed / ({tested} tested - "
             f"{counter['equivalent']} equivalent); {counter['survived']} survived")
+    if sampled and value is not None:
+        low, high = wilson_interval(counter["killed"], counter["killed"] + counter["survived"])
+        line += f"; 95% interval {low:.1%}..{high:.1%} (random sample)"
     if counter["untested"]:
         line += f"; {counter['untested']} not tested yet"
     return line
@@ -111,15 +127,20 @@ def main(argv=None) -> int:
     parser.add_argument("--mutants", type=Path, default=ROOT / "mutants", help="mutmut's working folder")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "mutants.md", help="survivor report")
     parser.add_argument("--min-core", type=float, default=90.0, help="lowest acceptable core/ score, %%")
+    parser.add_argument("--names", type=Path, help="count only the mutants named in this file (a sample)")
     args = parser.parse_args(argv)
     if not args.mutants.is_dir():
         print(f"No mutmut results in {args.mutants}: run `make mutate` first.", file=sys.stderr)
         return 2
     results = load_results(args.mutants)
+    if args.names:
+        wanted = set(args.names.read_text().split())
+        results = {name: result for name, result in results.items() if name in wanted}
     equivalents = load_equivalents()
-    unknown = sorted(set(equivalents) - set(results))
+    unknown = [] if args.names else sorted(set(equivalents) - set(results))
     counts, survivors = tally(results, equivalents)
-    lines = [describe(area, counts[area]) for area in AREAS if sum(counts[area].values())]
+    lines = [describe(area, counts[area], sampled=args.names is not None) for area in AREAS
+             if sum(counts[area].values())]
     if unknown:
         lines.append(f"{len(unknown)} mutants listed as equivalent no longer exist (code changed): "
                      + ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else ""))

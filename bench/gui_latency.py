@@ -192,6 +192,7 @@ def main(argv=None) -> int:
     with busy_program(args.busy_program):
         idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
+    window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
     print(f"GUI latency ({args.seconds:g} s of training on the MNIST sample in a child process, "

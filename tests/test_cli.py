@@ -8,6 +8,8 @@ import pytest
 from core import cli
 from core.errors import ModelFileError
 from core.network import CNN
+import core.train
+from core.dataset_choice import DatasetChoice
 from core.train import TUTORIAL, TrainConfig
 
 SMALL = ["--dataset", "sample", "--epochs", "1", "--train-size", "40", "--test-size", "30", "--no-augment",
@@ -27,14 +29,18 @@ def test_defaults_are_the_recipe():
 
 def test_every_flag_reaches_its_setting():
     args = parse("--epochs", 3, "--batch-size", 7, "--lr", 0.5, "--schedule", "constant", "--momentum", 0.25,
-                 "--train-size", 100, "--test-size", 50, "--no-augment", "--seed", 9)
+                 "--train-size", 100, "--test-size", 50, "--no-augment", "--seed", 9, "--dataset", "sample",
+                 "--data-dir", "/x")
     assert cli.config_from(args) == TrainConfig(epochs=3, batch_size=7, learning_rate=0.5, lr_schedule="constant",
-                                                momentum=0.25, train_size=100, test_size=50, augment=False, seed=9)
+                                                momentum=0.25, augment=False, seed=9)
+    assert cli.choice_from(args) == DatasetChoice("sample", 100, 50, data_dir=cli.Path("/x"))
     assert not parse("--no-download").download and parse("--filters", 5).filters == 5
 
 
 def test_tutorial_takes_the_tutorial_settings():
-    assert cli.config_from(parse("--tutorial", "--epochs", 9)) is TUTORIAL
+    args = parse("--tutorial", "--epochs", 9, "--train-size", 5)
+    assert cli.config_from(args) is TUTORIAL
+    assert cli.choice_from(args) == DatasetChoice("auto", 1000, 1000)
 
 
 def test_a_setting_that_cannot_work_is_refused_by_the_parser(capsys):
@@ -67,13 +73,6 @@ def test_one_line_joins_after_punctuation_with_a_space_else_a_semicolon(message,
     assert cli.one_line(message) == line
 
 
-def test_a_missing_save_folder_is_refused_before_training(tmp_path):
-    cli.check_save_folder(tmp_path / "model.npz")
-    cli.check_save_folder(cli.Path("model.npz"))
-    with pytest.raises(ModelFileError, match="the folder .*missing does not exist"):
-        cli.check_save_folder(tmp_path / "missing" / "model.npz")
-
-
 def test_a_run_prints_data_epoch_figures_and_saves(capsys, tmp_path):
     status = cli.main([*SMALL, "--filters", "4", "--seed", "3", "--save", str(tmp_path / "m.npz")])
     out, err = capsys.readouterr()
@@ -86,9 +85,8 @@ def test_a_run_prints_data_epoch_figures_and_saves(capsys, tmp_path):
     model = CNN.load(tmp_path / "m.npz")
     assert model.num_filters == 4
     from core.data import load_sample
-    from core.train import evaluate
     images, labels = load_sample("test")
-    expected_loss, expected_accuracy = evaluate(model, images[:30], labels[:30])
+    expected_loss, expected_accuracy, _ = core.train.score(model, images[:30], labels[:30])
     assert loss == pytest.approx(expected_loss, abs=1e-4) and accuracy == pytest.approx(expected_accuracy, abs=1e-4)
 
 
@@ -101,19 +99,8 @@ def test_init_starts_from_a_model_file(capsys, tmp_path):
     assert not np.array_equal(trained.params["conv.filters"], start.params["conv.filters"])
 
 
-def test_tutorial_output_lines(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "TUTORIAL", TrainConfig(epochs=2, batch_size=1, learning_rate=0.005,
-                                                     lr_schedule="constant", momentum=0.0, train_size=200,
-                                                     test_size=50, augment=False))
-    assert cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "m.npz")]) == 0
-    out = capsys.readouterr().out
-    assert re.findall(r"^--- Epoch (\d) ---$", out, re.M) == ["1", "2"]
-    steps = re.findall(r"^\[Step (\d+)\] Past 100 steps: Average Loss \d\.\d{3} \| Accuracy: \d+%$", out, re.M)
-    assert steps == ["100", "200", "100", "200"]
-
-
 def test_ctrl_c_during_training_saves_beside_and_exits_130(capsys, tmp_path, monkeypatch):
-    real_train = cli.train
+    real_train = core.train.train
 
     def train_then_interrupt(*args, **kwargs):
         for count, progress in enumerate(real_train(*args, **kwargs)):
@@ -121,7 +108,7 @@ def test_ctrl_c_during_training_saves_beside_and_exits_130(capsys, tmp_path, mon
             if count == 1:
                 signal.raise_signal(signal.SIGINT)              # the first Ctrl+C: stop after this batch
 
-    monkeypatch.setattr(cli, "train", train_then_interrupt)
+    monkeypatch.setattr(core.train, "train", train_then_interrupt)
     save = tmp_path / "model.npz"
     save.write_bytes(b"earlier")
     handler_before = signal.getsignal(signal.SIGINT)
@@ -159,7 +146,9 @@ def test_download_bar_one_bar_per_file(monkeypatch):
         def close(self):
             self.closed = True
 
-    monkeypatch.setattr(cli, "tqdm", FakeBar)
+    import tqdm
+
+    monkeypatch.setattr(tqdm, "tqdm", FakeBar)
     with cli.DownloadBar() as bar:
         bar.update(0, 100, "a.gz")
         bar.update(60, 100, "a.gz")
@@ -187,7 +176,7 @@ def test_tutorial_lines_show_each_epoch_once_and_every_hundredth_step(capsys, mo
         yield fake_progress(2, 1, 0.1)
         yield fake_progress(2, 100, 0.005, loss=0.0004)
 
-    monkeypatch.setattr(cli, "train", fake_train)
+    monkeypatch.setattr(core.train, "train", fake_train)
     stop = cli.StopFlag()
     assert cli.run_tutorial(CNN(), TUTORIAL, ("images", "labels"), ("test", "set"), stop) is None
     assert calls == [(None, stop)]                       # no test set during the run; Ctrl+C reaches it
@@ -198,12 +187,3 @@ def test_tutorial_lines_show_each_epoch_once_and_every_hundredth_step(capsys, mo
         "--- Epoch 2 ---",
         "[Step 100] Past 100 steps: Average Loss 0.000 | Accuracy: 0%",
     ]
-
-
-def test_python_m_core_train_hands_its_arguments_to_the_cli(monkeypatch):
-    import core.train
-
-    seen = []
-    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv) or 7)
-    assert core.train.main(["--epochs", "2"]) == 7
-    assert seen == [["--epochs", "2"]]

@@ -81,12 +81,6 @@ def test_the_order_follows_the_seed():
     assert first.batches != other.batches
 
 
-def test_train_size_takes_the_first_images_only():
-    model = Recorder()
-    run(model, plain(train_size=20, epochs=1))
-    assert sorted(i for batch in model.batches for i in batch) == list(range(20))
-
-
 def test_the_cosine_schedule_decays_once_over_the_whole_run():
     config = plain(learning_rate=0.3)
     rates = [p.learning_rate for p in run(Recorder(), config) if p.kind == "batch"]
@@ -132,15 +126,9 @@ def test_an_epoch_report_follows_each_epochs_last_step_with_the_test_figures():
     # The recorder's logits are all zero: loss ln 10, and argmax 0 is right for labels 0 only.
     assert all(p.test_loss == pytest.approx(math.log(10)) for p in ends)
     assert all(p.test_accuracy == pytest.approx(3 / 30) for p in ends)
+    assert all(np.allclose(p.test_probabilities, 0.1) and p.test_probabilities.shape == (30, 10) for p in ends)
     assert [p.learning_rate for p in ends] == [progress[6].learning_rate, progress[14].learning_rate,
                                                progress[22].learning_rate]
-
-
-def test_test_size_cuts_the_test_set():
-    test_images, test_labels = numbered_images(30)
-    ends = [p for p in train(Recorder(), plain(epochs=1, test_size=10), numbered_images(50),
-                             (test_images, test_labels)) if p.kind == "epoch"]
-    assert ends[0].test_accuracy == pytest.approx(1 / 10)
 
 
 def test_loss_and_accuracy_average_the_last_window_of_steps_by_image():
@@ -166,8 +154,7 @@ def test_mismatched_images_and_labels_are_refused():
 @pytest.mark.parametrize("change, message", [
     ({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch size"), ({"learning_rate": 0.0}, "learning rate"),
     ({"learning_rate": float("nan")}, "learning rate"), ({"lr_schedule": "step"}, "schedule"),
-    ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"), ({"train_size": 0}, "training-set"),
-    ({"test_size": 0}, "test-set"),
+    ({"momentum": 1.0}, "momentum"), ({"momentum": -0.1}, "momentum"),
 ])
 def test_settings_that_cannot_work_are_named(change, message):
     with pytest.raises(ValueError, match=message):
@@ -175,13 +162,12 @@ def test_settings_that_cannot_work_are_named(change, message):
 
 
 def test_edge_settings_that_work_are_accepted():
-    TrainConfig(epochs=1, batch_size=1, momentum=0.0, train_size=1, test_size=1, lr_schedule="constant").validate()
+    TrainConfig(epochs=1, batch_size=1, momentum=0.0, lr_schedule="constant").validate()
 
 
 def test_a_few_real_steps_match_the_update_written_out_by_hand(sample_train):
     """Heavy-ball momentum, cosine rate and the shuffled order, replayed without core.optim."""
-    config = TrainConfig(epochs=2, batch_size=16, learning_rate=0.05, momentum=0.9, train_size=48,
-                         augment=False, seed=5)
+    config = TrainConfig(epochs=2, batch_size=16, learning_rate=0.05, momentum=0.9, augment=False, seed=5)
     images, labels = sample_train[0][:48], sample_train[1][:48]
     trained = CNN(seed=3)
     for _ in train(trained, config, (images, labels)):

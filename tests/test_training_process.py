@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from core.data import load_sample
+from core.dataset_choice import DatasetChoice
 from core.network import CNN
 from core.train import TrainConfig
 from gui.training import process
@@ -67,15 +68,18 @@ class PauseOnce(Commands):
         return Pause() if self.received == 1 else Resume()
 
 
-class SmallData:
-    def __init__(self, train_size=40, test_size=25):
-        self.train_size, self.test_size = train_size, test_size
+def small_data(train_size=40, test_size=25):
+    return DatasetChoice("sample", train_size=train_size, test_size=test_size)
 
-    def __call__(self):
-        images, labels = load_sample("train")
-        test_images, test_labels = load_sample("test")
-        return ((images[:self.train_size], labels[:self.train_size]),
-                (test_images[:self.test_size], test_labels[:self.test_size]))
+
+class Broken:
+    """A data choice whose loading fails with `error`."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def load(self):
+        raise self.error
 
 
 CONFIG = TrainConfig(epochs=3, batch_size=10, augment=False, seed=1)
@@ -88,7 +92,7 @@ def frozen_clock(monkeypatch):
 
 def run(config=CONFIG, data=None, commands=None, model=None):
     reports = Reports()
-    job = TrainingJob(model or CNN(seed=0), config, data or SmallData())
+    job = TrainingJob(model or CNN(seed=0), config, data or small_data())
     TrainingRun(job, reports, commands or Commands()).run()
     return reports
 
@@ -98,22 +102,10 @@ def test_every_epoch_end_is_reported_even_when_the_throttle_holds_the_rest(froze
     progress = reports.progress()
     assert [(p.kind, p.epoch) for p in progress if p.kind == "epoch"] == [("epoch", 1), ("epoch", 2), ("epoch", 3)]
     assert all(p.test_accuracy is not None for p in progress if p.kind == "epoch")
+    assert all(p.test_probabilities is None for p in progress)         # the answers travel once, in Tested
     assert progress[0].kind == "batch" and progress[0].step == 1       # the first report passes the throttle
     assert len(progress) == 4                                          # and no other batch report does
     assert reports.kinds()[-2:] == [messages.Tested, Outcome] and reports.sent[-1] == Outcome(Result.FINISHED)
-
-
-def test_the_last_batch_is_reported_when_there_is_no_epoch_report(frozen_clock):
-    reports = run(data=NoTestSet())
-    progress = reports.progress()
-    assert progress[-1].kind == "batch" and progress[-1].images_seen == 120   # 3 epochs x 40
-    assert messages.Tested not in reports.kinds() and reports.sent[-1] == Outcome(Result.FINISHED)
-
-
-class NoTestSet(SmallData):
-    def __call__(self):
-        train_set, _ = super().__call__()
-        return train_set, None
 
 
 def test_the_final_weights_are_sent_and_the_test_set_is_scored_by_the_trained_model(frozen_clock):
@@ -123,18 +115,10 @@ def test_the_final_weights_are_sent_and_the_test_set_is_scored_by_the_trained_mo
     for name, value in params[-1].params.items():
         np.testing.assert_array_equal(value, model.params[name])
     tested = reports.of(messages.Tested)[0]
-    images, labels = SmallData()()[1]
+    images, labels = load_sample("test")[0][:25], load_sample("test")[1][:25]
     np.testing.assert_array_equal(tested.images, images)
     np.testing.assert_array_equal(tested.labels, labels)
     np.testing.assert_allclose(tested.probabilities, model.predict_proba(images), rtol=1e-6)
-
-
-def test_scoring_uses_only_the_configured_test_size(frozen_clock, monkeypatch):
-    monkeypatch.setattr(process, "TEST_CHUNK", 7)
-    reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False, test_size=20))
-    tested = reports.of(messages.Tested)[0]
-    assert tested.probabilities.shape == (20, 10) and len(tested.labels) == 20
-    np.testing.assert_allclose(tested.probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
@@ -150,10 +134,7 @@ def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
 def test_a_data_error_is_reported_to_the_user(frozen_clock):
     from core.errors import DataError
 
-    def broken():
-        raise DataError("The MNIST files are damaged.")
-
-    reports = run(data=broken)
+    reports = run(data=Broken(DataError("The MNIST files are damaged.")))
     assert reports.sent == [Failed("The MNIST files are damaged."), Outcome(Result.FAILED)]
 
 
@@ -166,10 +147,7 @@ def test_divergence_sends_the_kept_weights_then_the_message(frozen_clock):
 
 
 def test_an_unexpected_error_is_reported_not_swallowed(frozen_clock):
-    def buggy():
-        raise KeyError("oops")
-
-    reports = run(data=buggy)
+    reports = run(data=Broken(KeyError("oops")))
     assert reports.kinds() == [Failed, Outcome]
     assert "unexpected error" in reports.sent[0].message and "oops" in reports.sent[0].message
 
@@ -187,7 +165,7 @@ def child_setup(monkeypatch):
 def test_the_entry_point_lowers_priority_ignores_ctrl_c_reports_and_closes_its_pipe(child_setup):
     reports_in, reports_out = multiprocessing.Pipe(duplex=False)
     commands_in, commands_out = multiprocessing.Pipe(duplex=False)
-    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=1, batch_size=20, augment=False), SmallData())
+    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=1, batch_size=20, augment=False), small_data())
     received = []
 
     def read_until_closed():                                    # the GUI's side: a pipe holds only 64 kB
@@ -218,7 +196,7 @@ def test_a_gui_that_went_away_ends_the_child_quietly(child_setup):
             self.closed = True
 
     reports = Gone()
-    process.run_training(TrainingJob(CNN(seed=0), CONFIG, SmallData()), reports, Commands())
+    process.run_training(TrainingJob(CNN(seed=0), CONFIG, small_data()), reports, Commands())
     assert reports.closed
 
 

@@ -70,7 +70,7 @@ def test_set_aside_that_cannot_move_the_file_says_so(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("content, reason", [
     (b"", "it is empty (it may have been damaged or replaced by another file)"),
-    (b"GIF89a not samples", "it is not a .npz archive (it may have been damaged or replaced by another file)"),
+    (b"GIF89a not samples", "it is not an .npz archive (it may have been damaged or replaced by another file)"),
 ])
 def test_a_samples_file_that_is_not_an_archive_gets_the_whole_message(tmp_path, content, reason):
     path = tmp_path / "s.npz"

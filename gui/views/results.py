@@ -72,11 +72,17 @@ class ResultsView(QWidget):
         self.gallery = self._build_gallery()
         self.gallery.itemClicked.connect(self._emit_chosen)
 
-        matrix_box = QGroupBox("Confusion matrix: rows are the true digit, columns what the model said")
-        QVBoxLayout(matrix_box).addWidget(self.table)
-        gallery_box = QGroupBox("Most confident mistakes (click one to put it on the canvas)")
-        QVBoxLayout(gallery_box).addWidget(self.gallery)
+        matrix_box = QGroupBox("Confusion matrix")
+        matrix_layout = QVBoxLayout(matrix_box)
+        matrix_layout.addWidget(_wrapped("Rows: the true digit. Columns: what the model read. "
+                                         "✓: the share of that digit read correctly."))
+        matrix_layout.addWidget(self.table)
+        gallery_box = QGroupBox("Worst mistakes")
+        gallery_layout = QVBoxLayout(gallery_box)
+        gallery_layout.addWidget(_wrapped("True → read, how sure. Click one to put it on the pad."))
+        gallery_layout.addWidget(self.gallery)
         panes = QHBoxLayout()
+        panes.setSpacing(4)
         panes.addWidget(matrix_box, 3)
         panes.addWidget(gallery_box, 2)
         layout = QVBoxLayout(self)
@@ -115,13 +121,36 @@ class ResultsView(QWidget):
     # ---- building -----------------------------------------------------------------------------
     def _build_table(self):
         table = QTableWidget(NUM_CLASSES, NUM_CLASSES + 1)
-        table.setHorizontalHeaderLabels([f"said {d}" for d in range(NUM_CLASSES)] + ["correct"])
-        table.setVerticalHeaderLabels([f"true {d}" for d in range(NUM_CLASSES)])
+        # Short headers, so eleven columns fit beside the gallery; the label above says what they mean.
+        table.setHorizontalHeaderLabels([str(d) for d in range(NUM_CLASSES)] + ["✓"])
+        table.setVerticalHeaderLabels([str(d) for d in range(NUM_CLASSES)])
+        for column in range(NUM_CLASSES):
+            table.horizontalHeaderItem(column).setToolTip(f"Read as {column}")
+        table.horizontalHeaderItem(ACCURACY_COLUMN).setToolTip("Share of the true digit read correctly")
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        columns = table.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        columns.setMinimumSectionSize(24)
+        # wide enough for "100.0%"; the digit columns share the rest
+        columns.setSectionResizeMode(ACCURACY_COLUMN, QHeaderView.ResizeMode.Fixed)
+        table.setColumnWidth(ACCURACY_COLUMN, table.fontMetrics().horizontalAdvance("100.0%") + 8)
+        rows = table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        rows.setMinimumSectionSize(18)
+        table.setMinimumSize(self.minimum_table_size(table))
         return table
+
+    @staticmethod
+    def minimum_table_size(table):
+        """Every cell readable: a count of four digits per column, a text line per row."""
+        metrics = table.fontMetrics()
+        width = (table.verticalHeader().sizeHint().width() + NUM_CLASSES * (metrics.horizontalAdvance("0000") + 2)
+                 + table.columnWidth(ACCURACY_COLUMN) + 2 * table.frameWidth())
+        height = table.horizontalHeader().sizeHint().height() + NUM_CLASSES * 18 + 2 * table.frameWidth()
+        return QSize(width, height)
 
     def _build_gallery(self):
         gallery = QListWidget()
@@ -177,6 +206,12 @@ class ResultsView(QWidget):
         row = self.gallery.row(item)
         if 0 <= row < len(self._gallery_images):
             self.digitChosen.emit(self._gallery_images[row].copy())
+
+
+def _wrapped(text):
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def _checked(images, labels, probs):

@@ -2,7 +2,7 @@
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -22,7 +22,12 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
 
 
 class TileGrid(QWidget):
-    """Square tiles laid out in `columns`, each shown with crisp (nearest-neighbour) pixels."""
+    """Square tiles laid out in `columns`, each shown with crisp (nearest-neighbour) pixels.
+
+    Clicking a pixel emits pixelClicked(tile, row, col).
+    """
+
+    pixelClicked = Signal(int, int, int)
 
     def __init__(self, columns: int, min_tile: int = 28, captions: bool = True, parent=None):
         super().__init__(parent)
@@ -109,6 +114,12 @@ class TileGrid(QWidget):
                 row = min(int((y - rect.top()) / rect.height() * image.height()), image.height() - 1)
                 return index, row, col
         return None
+
+    def mousePressEvent(self, event):
+        hit = None if self._placeholder else self.pixel_at(event.position().x(), event.position().y())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.pixelClicked.emit(*hit)
+        super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event):
         hit = None if self._placeholder else self.pixel_at(event.position().x(), event.position().y())

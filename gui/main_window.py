@@ -6,6 +6,7 @@ filters and feature maps above tabs for Training, Results and Teach.
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -420,6 +421,9 @@ class MainWindow(QMainWindow):
 
     def _show_test_results(self, results) -> None:
         self.results_view.show_results(results.images, results.labels, results.probabilities)
+        dataset = self.teach_panel.dataset                 # a confusion-matrix cell lists these too
+        predicted = self.model.predict(dataset.images) if len(dataset) else np.zeros(0, np.int64)
+        self.results_view.set_own_samples(dataset.images, dataset.labels, predicted)
 
     def _training_failed(self, message: str) -> None:
         self.training_panel.show_outcome("Training failed: see the message.")

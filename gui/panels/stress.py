@@ -1,12 +1,13 @@
 """Fool it, stress it: push the drawing to another digit, or rotate, shift, thicken and blur it.
 
 "Make it read as N" runs core.explain.fool on the network input and shows which pixels changed
-and by how much; the sliders apply core.stress to the drawing, with the prediction and a chart of
+and by how much (the result stays here: put back on the pad, it would be cropped and centred
+again, which undoes such small changes); the sliders apply core.stress to the drawing, with the prediction and a chart of
 how sure the network stays of its first answer across the last-moved slider's range.
 """
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
     QWidget,
@@ -29,8 +30,6 @@ CURVE = "#d9544d"
 
 class StressPanel(QWidget):
     """Fool the network and stress-test it on the current drawing."""
-
-    imageChosen = Signal(object)     # (28, 28) image to put on the pad
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -57,15 +56,11 @@ class StressPanel(QWidget):
         self.fool_tiles = TileGrid(columns=3, min_tile=72)
         self.fool_label = QLabel()
         self.fool_label.setWordWrap(True)
-        self.put_button = QPushButton("Put it on the pad")
-        self.put_button.setToolTip("Replace the drawing by the changed image")
-        self.put_button.clicked.connect(self._put_on_pad)
         fool_box = QGroupBox("Fool it")
         fool_layout = QVBoxLayout(fool_box)
         fool_layout.addLayout(targets)
         fool_layout.addWidget(self.fool_tiles, 1)
         fool_layout.addWidget(self.fool_label)
-        fool_layout.addWidget(self.put_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.sliders, self.slider_labels = {}, {}
         slider_grid = QGridLayout()
@@ -156,7 +151,6 @@ class StressPanel(QWidget):
 
     # ---- fool ---------------------------------------------------------------------------------
     def _show_fool(self) -> None:
-        self.put_button.setEnabled(self._fooled is not None)
         if self._image is None or self._model is None:
             self.fool_tiles.set_placeholder("Draw a digit, then pick the digit it should be read as.")
             self.fool_label.setText("")
@@ -181,10 +175,6 @@ class StressPanel(QWidget):
                    f"Could not make it read as {target}; it now says {said}")
         self.fool_label.setText(f"{verdict} after changing {changed} of 784 pixels (red: ink added, blue: "
                                 f"removed; largest change {np.abs(change).max():.0f} of 255).")
-
-    def _put_on_pad(self) -> None:
-        if self._fooled is not None:
-            self.imageChosen.emit(self._fooled[1].copy())
 
     # ---- stress -------------------------------------------------------------------------------
     def _slider_moved(self, knob: str) -> None:

@@ -59,7 +59,6 @@ class WhyPanel(QTabWidget):
         self._image = None
         self._stale = set(range(self.count()))
         self.currentChanged.connect(lambda _: self._refresh_current())
-        self.stress.imageChosen.connect(self.imageChosen)
         self.digit_map.imageChosen.connect(self.imageChosen)
         self.filter_lab.modelEdited.connect(self._edited_in_lab)
 

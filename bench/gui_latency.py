@@ -165,6 +165,55 @@ def measure_training(window, seconds: float):
     return lateness, strokes, progress
 
 
+def show_why_page(window, page) -> None:
+    """Put the See why tab and its `page` (a widget of window.why_panel) on screen."""
+    window.tabs.setCurrentIndex(window.why_tab)
+    window.why_panel.setCurrentWidget(page)
+    run_for(50)
+
+
+def measure_see_why(window, seconds: float) -> dict:
+    """Drawing with See why > Evidence on screen (the evidence is recomputed in the slot that receives
+    each prediction, before the stroke timer's slot, so stroke-end times include it), then with
+    Digit weights on screen (redrawn on every weight update while training)."""
+    why = window.why_panel
+    show_why_page(window, why.evidence)
+    evidence = measure(window, seconds)
+    show_why_page(window, why.digit_weights)
+    weights = measure(window, seconds)
+    window.tabs.setCurrentIndex(0)
+    return {"Evidence": evidence, "Digit weights": weights}
+
+
+def measure_jobs(window) -> dict:
+    """Event-loop lateness while each long job of See why runs to its end (sliced in the GUI thread)."""
+    why = window.why_panel
+    lab, digit_map = why.filter_lab, why.digit_map
+    results = {}
+
+    def run(name, start, job):
+        probe = LatenessProbe()
+        probe.start()
+        began = time.perf_counter()
+        start()
+        while job.is_running():
+            run_for(5)
+        results[name] = (probe.lateness_ms, time.perf_counter() - began)
+        probe.stop()
+
+    show_why_page(window, digit_map)
+    run("digit map: pooled maps of 2,000 digits + PCA", lambda: (digit_map.model_changed(),
+                                                                 digit_map.show_state(window.model, None)), digit_map.job)
+    show_why_page(window, lab)
+    run("filter lab: accuracy on 2,000 digits", lambda: lab.switch_off(0), lab.accuracy_job)
+    run("filter lab: train the output layer (10,000)", lab.train_output_layer, lab.training_job)
+    lab.reset()
+    while lab.accuracy_job.is_running():
+        run_for(5)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
 def describe(name: str, values_ms: list[float], target_ms: float) -> None:
     ordered = sorted(values_ms)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
@@ -191,7 +240,12 @@ def main(argv=None) -> int:
 
     with busy_program(args.busy_program):
         idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
+        jobs = measure_jobs(window)
+        show_why_page(window, window.why_panel.evidence)
+        why_idle_lateness, why_idle_strokes = measure(window, min(args.seconds, 3.0))
+        window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
+        why_busy = measure_see_why(window, args.seconds)
     window.close()
 
     print(f"GUI latency ({args.seconds:g} s of training on the MNIST sample in a child process, "
@@ -201,6 +255,13 @@ def main(argv=None) -> int:
     describe("event-loop lateness, drawing while training", busy_lateness, 50)
     describe("stroke end -> prediction, idle", idle_strokes, 20)
     describe("stroke end -> prediction, while training", busy_strokes, 20)
+    print("See why tab on screen:")
+    describe("stroke end -> prediction + evidence, idle", why_idle_strokes, 20)
+    for page, (lateness, strokes) in why_busy.items():
+        describe(f"lateness, drawing + training, {page}", lateness, 50)
+        describe(f"stroke end -> prediction + {page.lower()}, training", strokes, 20)
+    for name, (lateness, seconds) in jobs.items():
+        describe(f"lateness, {name} ({seconds:.1f} s)", lateness, 50)
     return 0
 
 

@@ -28,22 +28,32 @@ class Projection:
 
 def principal_components(features, k=2, seed=0) -> Projection:
     """The k main directions of features (N, D) (N >= 2)."""
+    projection = None
+    for projection in principal_component_steps(features, k, seed):
+        pass
+    return projection
+
+
+def principal_component_steps(features, k=2, seed=0):
+    """principal_components as a generator: None after each large product, the Projection last."""
     x = np.asarray(features, dtype=np.float64)  # (N, D)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"need at least two feature rows, got shape {x.shape}")
+    yield None
     mean = x.mean(axis=0)
+    yield None
     centred = x - mean  # (N, D)
+    yield None
     width = min(k + OVERSAMPLE, *centred.shape)
     sketch = centred @ np.random.default_rng(seed).standard_normal((centred.shape[1], width))  # (N, width)
     for _ in range(POWER_ITERATIONS):  # sharpen the sketch towards the leading directions
         basis, _ = np.linalg.qr(sketch)
+        yield None
         sketch = centred @ (centred.T @ basis)
+        yield None
     basis, _ = np.linalg.qr(sketch)  # (N, width) orthonormal
     _, singular, vt = np.linalg.svd(basis.T @ centred, full_matrices=False)  # small: (width, D)
-    components = vt[:k]  # (k, D)
-    largest = np.argmax(np.abs(components), axis=1)
-    components = components * np.sign(components[np.arange(len(components)), largest])[:, None]
-    return Projection(mean, components, singular[:k] ** 2 / (len(x) - 1))
+    yield _signs_fixed(mean, vt[:k], singular[:k] ** 2 / (len(x) - 1))
 
 
 def exact_principal_components(features, k=2) -> Projection:
@@ -51,7 +61,11 @@ def exact_principal_components(features, k=2) -> Projection:
     x = np.asarray(features, dtype=np.float64)
     mean = x.mean(axis=0)
     _, singular, vt = np.linalg.svd(x - mean, full_matrices=False)
-    components = vt[:k]
+    return _signs_fixed(mean, vt[:k], singular[:k] ** 2 / (len(x) - 1))
+
+
+def _signs_fixed(mean, components, variance) -> Projection:
+    """Each direction turned so that its largest |entry| is positive."""
     largest = np.argmax(np.abs(components), axis=1)
     components = components * np.sign(components[np.arange(len(components)), largest])[:, None]
-    return Projection(mean, components, singular[:k] ** 2 / (len(x) - 1))
+    return Projection(mean, components, variance)

@@ -64,12 +64,13 @@ def pooled_features(net, images) -> np.ndarray:
 
 
 def pooled_feature_steps(net, images, chunk=CHUNK):
-    """Yields the pooled features of `images` chunk by chunk; the last yield is all of them (N, D)."""
-    parts = []
+    """Yields None per chunk of `images` done; the last yield is all their pooled features (N, D)."""
+    width = net.softmax.params["weights"].shape[0]  # 13*13*F
+    features = np.empty((len(images), width), dtype=net.dtype)  # filled in place: no big concatenation
     for start in range(0, len(images), chunk):
-        parts.append(pooled_features(net, images[start:start + chunk]))
+        features[start:start + chunk] = pooled_features(net, images[start:start + chunk])
         yield None
-    yield np.concatenate(parts) if parts else np.zeros((0, net.softmax.params["weights"].shape[0]))
+    yield features
 
 
 def train_output_layer_steps(net, images, labels, seed=0, **settings):

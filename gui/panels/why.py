@@ -5,7 +5,7 @@ calls show_state(model, image) with every new prediction and model_changed() whe
 change in place (training); only the sub-tab on screen recomputes, the others are marked stale
 and catch up when they are shown.
 """
-from functools import cache
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -20,13 +20,30 @@ from gui.views.digit_weights import DigitWeightsView
 from gui.views.evidence import EvidenceView
 
 
-@cache
-def bundled_sample(split: str):
-    """The bundled MNIST sample, read once; raises DataError when it is missing or damaged."""
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitpad-sample")
+_SAMPLES = {}
+
+
+def _read_sample(split: str):
     images, labels = load_sample(split)
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
+
+
+def preload_samples() -> None:
+    """Start reading the bundled sample's test and train sets in a worker thread (file reading and
+    unzipping only: no Qt object is touched there), so the views rarely wait for them."""
+    for split in ("test", "train"):
+        if split not in _SAMPLES:
+            _SAMPLES[split] = _READER.submit(_read_sample, split)
+
+
+def bundled_sample(split: str):
+    """(images, labels) of the bundled MNIST sample, read once; raises DataError when it is missing
+    or damaged."""
+    preload_samples()
+    return _SAMPLES[split].result()
 
 
 class WhyPanel(QTabWidget):
@@ -37,6 +54,7 @@ class WhyPanel(QTabWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        preload_samples()
         self.arithmetic = ArithmeticView()
         self.evidence = EvidenceView()
         self.digit_weights = DigitWeightsView()

@@ -23,6 +23,16 @@ def legend_html() -> str:
     return (f"{swatches} &nbsp; ■ your samples &nbsp; <span style='font-size:large'>★</span> your drawing")
 
 
+def _map_steps(model, images):
+    """Pooled features a chunk at a time, then the PCA a product at a time; finally (features, projection)."""
+    features = projection = None
+    for features in filterlab.pooled_feature_steps(model, images):
+        yield None
+    for projection in digitmap.principal_component_steps(features):
+        yield None
+    yield features, projection
+
+
 class DigitMapView(QWidget):
     """Scatter plot of the pooled features' two main directions."""
 
@@ -100,12 +110,12 @@ class DigitMapView(QWidget):
         self._stale = False
         self.status.setText(f"Placing {len(self._images):,} digits…")
         self._map_model = self._model.copy()
-        self.job.start(filterlab.pooled_feature_steps(self._map_model, self._images))
+        self.job.start(_map_steps(self._map_model, self._images))
 
-    def _features_ready(self, features) -> None:
-        if features is None:
+    def _features_ready(self, result) -> None:
+        if result is None:
             return
-        self._projection = digitmap.principal_components(features)
+        features, self._projection = result
         self._points = self._projection.project(features)  # (N, 2)
         n_test = len(self._points) - self._own_count
         brushes = [pg.mkBrush(DIGIT_COLOURS[int(d)]) for d in self._labels]

@@ -29,7 +29,8 @@ class WeightGrid(QWidget):
     def set_pictures(self, pictures: np.ndarray, limit: float) -> None:
         """pictures (10, F, 13, 13) on the scale -limit..+limit."""
         self._pictures = pictures
-        self._images = [[rgb_to_qimage(diverging_rgb(p, limit)) for p in row] for row in pictures]
+        colours = diverging_rgb(pictures, limit)  # (10, F, 13, 13, 3), one colour-map call for all
+        self._images = [[rgb_to_qimage(c) for c in row] for row in colours]
         self.updateGeometry()
         self.update()
 
@@ -117,8 +118,14 @@ class DigitWeightsView(QWidget):
         layout.addWidget(intro)
         layout.addWidget(box, 1)
         self.limit = 1.0
+        self._weights = None
 
     def show_state(self, model, image=None) -> None:
+        """Redraw when the output weights changed (the drawing does not matter here)."""
+        weights = model.params["softmax.weights"]
+        if self._weights is not None and np.array_equal(weights, self._weights):
+            return
+        self._weights = weights.copy()
         pictures = explain.digit_pictures(model).astype(np.float64)  # (10, F, 13, 13)
         self.limit = symmetric_limit(pictures)
         self.grid.set_pictures(pictures, self.limit)

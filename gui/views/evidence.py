@@ -89,6 +89,7 @@ class EvidenceView(QWidget):
         self._model = None
         self._image = None
         self._shown = None            # (A, B or None, cells (13, 13, F), bar values (F,), bias)
+        self._ticks = 0               # filter count the bar axis is labelled for
         self.show_state(None, None)
 
     def _build_bars(self):
@@ -165,9 +166,9 @@ class EvidenceView(QWidget):
         self.picture.set_tiles([evidence_rgb(image, total, limit)], tooltip=self._describe_pixel)
         self.picture.set_placeholder("")
         per_filter = np.moveaxis(cells, -1, 0)  # (F, 13, 13)
-        filter_limit = symmetric_limit(per_filter)
+        colours = diverging_rgb(per_filter, symmetric_limit(per_filter))  # (F, 13, 13, 3), one call
         self.filter_tiles.set_tiles(
-            [diverging_rgb(tile, filter_limit) for tile in per_filter],
+            list(colours),
             labels=[f"{v:+.2f}" for v in bars],
             tooltip=lambda f, r, c: f"Filter {f + 1}, cell ({r + 1}, {c + 1}): {per_filter[f, r, c]:+.3f}")
         self.filter_tiles.set_placeholder("")
@@ -175,8 +176,10 @@ class EvidenceView(QWidget):
         brushes = [BAR_FOR if v >= 0 else BAR_AGAINST for v in bars] + [BAR_BIAS]
         x = np.arange(1, len(heights) + 1)
         self.bar_item.setOpts(x=x, height=heights, brushes=brushes)
-        axis = self.bars.getAxis("bottom")
-        axis.setTicks([[(i, str(i)) for i in range(1, len(bars) + 1)] + [(len(bars) + 1, "bias")]])
+        if self._ticks != len(bars):
+            self._ticks = len(bars)
+            self.bars.getAxis("bottom").setTicks(
+                [[(i, str(i)) for i in range(1, len(bars) + 1)] + [(len(bars) + 1, "bias")]])
 
     def _describe_pixel(self, tile, row, col) -> str:
         if self._shown is None or not (1 <= row <= 26 and 1 <= col <= 26):

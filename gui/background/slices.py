@@ -35,7 +35,9 @@ class SlicedJob(QObject):
         self._timer.timeout.connect(self._run_slice)
 
     def start(self, steps) -> None:
-        """Run generator `steps`, dropping any job still running."""
+        """Run generator `steps`, dropping (closing) any job still running."""
+        if self._steps is not None:
+            self._steps.close()
         self._steps, self._last = steps, None
         self._timer.start()
 

@@ -30,6 +30,7 @@ def test_starting_a_new_job_drops_the_old_one(qtbot):
     job = SlicedJob()
     closed = []
     job.start(counting(10 ** 9, closed=closed))
+    qtbot.wait(30)                                     # it is running
     with qtbot.waitSignal(job.finished, timeout=5000) as done:
         job.start(counting(3))
     assert done.args == [2] and closed == [True]

@@ -75,6 +75,9 @@ def main(argv=None) -> int:
         print(f"Could not write {output}", file=sys.stderr)
         return 1
     print(f"Saved {output} ({window.width()}x{window.height()}); prediction: {window.prediction()[0]}")
+    from screenshot_why import save_all      # one screenshot per See why view, at 1280x860
+    if not save_all(window, output.parent):
+        return 1
     window.close()
     return 0
 

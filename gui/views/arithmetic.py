@@ -118,11 +118,13 @@ def score_text(breakdown, digit: int) -> str:
     contributions = breakdown["contributions"][digit]
     bias, logit = breakdown["biases"][digit], breakdown["logits"][digit]
     soft = explain.softmax_arithmetic(breakdown["logits"])
-    terms = " ".join(f"{'+' if v >= 0 else '−'} {abs(v):.3f}" for v in contributions)
+    heads = "".join(f"<th>filter {f + 1}</th>" for f in range(len(contributions)))
+    cells = "".join(f"<td align='right'>{'+' if v >= 0 else '−'} {abs(v):.3f}</td>" for v in contributions)
     exps = " + ".join(f"{e:.3g}" for e in soft["exps"])
     return (f"<b>Digit {digit}</b>: score = bias + one sum per filter (weight × pooled value over "
-            "its 13x13 cells):<br>"
-            f"{bias:+.3f} {terms} = <b>{logit:+.3f}</b><br><br>"
+            "its 13x13 cells):"
+            f"<table cellspacing='4'><tr><th>bias</th>{heads}<th></th><th>score</th></tr>"
+            f"<tr><td align='right'>{bias:+.3f}</td>{cells}<td>=</td><td><b>{logit:+.3f}</b></td></tr></table>"
             f"Softmax: probability = e<sup>score − top score</sup> / sum over the ten digits<br>"
             f"= e<sup>{logit:+.3f} − {breakdown['logits'].max():+.3f}</sup> / ({exps})<br>"
             f"= {soft['exps'][digit]:.4g} / {soft['total']:.4g} = <b>{soft['probabilities'][digit]:.2%}</b>")
@@ -219,6 +221,7 @@ class ArithmeticView(QWidget):
             return
         if selection.index >= model.num_filters and selection.kind != "score":
             self._selection = selection = Selection(selection.kind, 0, selection.row, selection.col)
+        self.picture.setVisible(selection.kind != "score")
         if selection.kind == "conv":
             result = explain.conv_arithmetic(model, image, selection.index, selection.row, selection.col)
             self.picture.set_picture(paper_rgb(image), box=(selection.row, selection.col, 3, 3))

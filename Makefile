@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-MNIST  ?= ../shared/mnist
+MNIST  ?= $(shell $(BIN)/python -c "from core.paths import DEV_MNIST_DIR; print(DEV_MNIST_DIR)")
 
 .PHONY: run test setup bench bench-gui bench-drawn faults screenshot model sample clean
 

@@ -28,6 +28,7 @@ from core.augment import augment  # noqa: E402
 from core.data import load_mnist  # noqa: E402
 from core.network import CNN  # noqa: E402
 from core.optim import SGD  # noqa: E402
+from core.paths import DEV_MNIST_DIR  # noqa: E402
 
 TARGETS = {"train64": 15_000, "latency_ms": 0.5, "peak_mb": 400}
 
@@ -106,7 +107,7 @@ def peak_training_memory_mb(data_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "mnist")
+    parser.add_argument("--data-dir", type=Path, default=DEV_MNIST_DIR)
     parser.add_argument("--quick", action="store_true", help="shorter timings (noisier)")
     args = parser.parse_args()
     seconds = 1.0 if args.quick else 3.0

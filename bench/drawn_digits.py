@@ -30,10 +30,10 @@ from core.data import load_mnist
 from core.drawn import Drawing, draw
 from core.errors import DigitpadError
 from core.network import CNN
-from core.paths import PRETRAINED_MODEL, PROJECT_ROOT
+from core.mnist_format import IMAGE_SIDE
+from core.paths import DEV_MNIST_DIR, PRETRAINED_MODEL
 from core.preprocess import prepare_canvas
 
-DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "mnist"
 CANVASES = {"140": 140, "280": 280, "560": 560}
 CANVAS_ODDS = (0.25, 0.5, 0.25)
 SIZES = {"small": (0.15, 0.35), "medium": (0.35, 0.65), "large": (0.65, 0.95)}  # share of canvas
@@ -93,8 +93,8 @@ def drawn_set(images, labels, count, seed):
 
 def naive_shrink(canvas):
     """Area-average a square canvas whose side is a multiple of 28 down to (28, 28), 0..255."""
-    block = canvas.shape[0] // 28
-    return canvas.reshape(28, block, 28, block).mean(axis=(1, 3))
+    block = canvas.shape[0] // IMAGE_SIDE
+    return canvas.reshape(IMAGE_SIDE, block, IMAGE_SIDE, block).mean(axis=(1, 3))
 
 
 def read_canvases(model, canvases):
@@ -180,8 +180,8 @@ def report(model_path, data_dir, count, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=PRETRAINED_MODEL, help="model file (.npz)")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help="folder with the four MNIST .gz files (default: ../shared/mnist)")
+    parser.add_argument("--data-dir", type=Path, default=DEV_MNIST_DIR,
+                        help="folder with the four MNIST .gz files (default: %(default)s)")
     parser.add_argument("--count", type=int, default=2000, help="how many test digits to redraw")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIZE = 28
-CENTRE = 14.0  # row and column MNIST puts the centre of mass on; rotation and scaling pivot here
+from core.mnist_format import CENTRE, IMAGE_SHAPE, IMAGE_SIDE  # rotation and scaling pivot on CENTRE
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ DEFAULT = AugmentConfig()
 def augment(images, rng, config=DEFAULT):
     """images (N, 28, 28) 0..255, uint8 or float -> distorted copies, float32 (N, 28, 28) 0..255."""
     images = np.asarray(images)
-    if images.ndim != 3 or images.shape[1:] != (SIZE, SIZE):
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
     n = len(images)
     untouched = rng.random(n) < config.untouched_share  # (N,)
@@ -120,7 +119,7 @@ def warp(images, affine):
     """
     matrices, shifts = affine
     inverse = np.linalg.inv(matrices).astype(np.float32)[:, :, :, None]  # (N, 2, 2, 1)
-    offset = np.arange(SIZE, dtype=np.float32) - np.float32(CENTRE)  # (28,)
+    offset = np.arange(IMAGE_SIDE, dtype=np.float32) - np.float32(CENTRE)  # (28,)
     rows, cols = np.meshgrid(offset, offset, indexing="ij")  # (28, 28) each
     rows = rows.reshape(1, -1) - shifts[:, :1].astype(np.float32)  # (N, 784)
     cols = cols.reshape(1, -1) - shifts[:, 1:].astype(np.float32)  # (N, 784)
@@ -131,7 +130,7 @@ def warp(images, affine):
 
 def _bilinear(images, rows, cols):
     """Sample images (N, 28, 28) at points (rows, cols), each (N, P) -> (N, P); 0 outside."""
-    side = SIZE + 2
+    side = IMAGE_SIDE + 2
     flat = np.pad(images, ((0, 0), (1, 1), (1, 1))).ravel()  # N padded (30, 30) images: a zero border
     rows = np.clip(rows + 1, 0, side - 1)  # in padded indices; far outside lands on the border
     cols = np.clip(cols + 1, 0, side - 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from core.download import MIRRORS, SHA256, download_mnist, file_verifies
 from core.errors import DataError
 from core.idx import read_images, read_labels
+from core.mnist_format import SPLIT_FILES
 from core.paths import ASSETS_DIR, cache_dir
 
 __all__ = [
@@ -19,10 +20,6 @@ __all__ = [
 ]
 
 SAMPLE_DIR = ASSETS_DIR / "mnist-sample"
-SPLIT_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
 # The sample's files carry a prefix so that they are never mistaken for (or taken as) the full set.
 SAMPLE_FILES = {split: tuple(f"sample-{name}" for name in names) for split, names in SPLIT_FILES.items()}
 SOURCES = ("auto", "mnist", "sample")

@@ -19,11 +19,10 @@ import mnist
 import numpy as np
 
 from core.errors import DataError
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
 
 UBYTE = 0x08  # IDX type code for unsigned bytes, the only type MNIST uses
-IMAGE_SHAPE = (28, 28)
 DIMENSIONS = {"images": 3, "labels": 1}
-NUM_CLASSES = 10
 # Largest item count accepted: above full MNIST (60,000) and EMNIST digits (240,000),
 # small enough (235 MB of images) that a lying header cannot exhaust memory.
 MAX_ITEMS = 300_000

@@ -13,6 +13,7 @@ import numpy as np
 
 from core import atomic
 from core.errors import ModelFileError
+from core.mnist_format import NUM_CLASSES
 
 FORMAT_VERSION = 1
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # far above any model this app makes (8 filters: 55 kB)
@@ -91,7 +92,7 @@ def _check_shapes(path, params):
     if filters.ndim != 3 or filters.shape[1:] != (3, 3) or not 1 <= filters.shape[0] <= MAX_FILTERS:
         raise ModelFileError(f"{path}: conv.filters has shape {filters.shape}; expected (F, 3, 3).")
     num_filters = filters.shape[0]
-    expected = {"softmax.weights": (13 * 13 * num_filters, 10), "softmax.biases": (10,)}
+    expected = {"softmax.weights": (13 * 13 * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
     for key, value in (("softmax.weights", weights), ("softmax.biases", biases)):
         if value.shape != expected[key]:
             raise ModelFileError(

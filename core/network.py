@@ -11,9 +11,7 @@ import numpy as np
 from core import modelfile
 from core.layers import Conv3x3, MaxPool2, Softmax
 from core.losses import cross_entropy, softmax
-
-IMAGE_SIZE = 28
-NUM_CLASSES = 10
+from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
 
 
 class CNN:
@@ -21,7 +19,7 @@ class CNN:
         rng = np.random.default_rng(seed)
         self.num_filters = num_filters
         self.dtype = np.dtype(dtype)
-        pooled = (IMAGE_SIZE - 2) // 2  # 13
+        pooled = (IMAGE_SIDE - 2) // 2  # 13
         self.conv = Conv3x3(num_filters, rng, self.dtype)
         self.pool = MaxPool2()
         self.softmax = Softmax(pooled * pooled * num_filters, NUM_CLASSES, rng, self.dtype)
@@ -41,7 +39,7 @@ class CNN:
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
-        if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"expected images of shape (N, 28, 28) or (28, 28), got {images.shape}")
         return images.astype(self.dtype) / self.dtype.type(255) - self.dtype.type(0.5)
 

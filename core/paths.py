@@ -10,6 +10,9 @@ import platformdirs
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = PROJECT_ROOT / "assets"
 PRETRAINED_MODEL = ASSETS_DIR / "model.npz"
+# Full MNIST where the developers keep it, beside the checkout: the default of the tests, the
+# benchmarks and `make model` (the app and digitpad-train never look here).
+DEV_MNIST_DIR = PROJECT_ROOT.parent / "shared" / "mnist"
 
 
 def cache_dir() -> Path:

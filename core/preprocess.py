@@ -36,9 +36,9 @@ from functools import cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-SIZE = 28  # output side, pixels
+from core.mnist_format import CENTRE, IMAGE_SIDE  # the output's side; where its centre of mass is put
+
 BOX = 20  # the ink's longer side is scaled to this, as in MNIST
-CENTRE = 14.0  # row and column index the centre of mass is put on
 INK_THRESHOLD = 0.1  # fraction of full ink; fainter pixels count as background
 MIN_EXTENT_FRACTION = 0.04  # share of the canvas's longer side: shorter ink clusters are specks,
 #                             narrower gaps between inked rows (or columns) are bridged
@@ -209,7 +209,7 @@ def _resampling_matrix(profile, scale, widen):
     """
     n = len(profile)
     centre_of_mass = (np.arange(n) + 0.5) @ profile / profile.sum()
-    edges = (np.arange(SIZE + 1) - CENTRE - 0.5) / scale + centre_of_mass  # (29,) in canvas coords
+    edges = (np.arange(IMAGE_SIDE + 1) - CENTRE - 0.5) / scale + centre_of_mass  # (29,) in canvas coords
     if scale <= 1:
         return _area_weights(edges, n, scale, widen)
     return _linear_weights((edges[:-1] + edges[1:]) / 2, n)
@@ -229,8 +229,8 @@ def _linear_weights(centres, n):
     position = centres - 0.5  # in canvas pixel indices
     below = np.floor(position).astype(int)  # (28,)
     frac = position - below
-    weights = np.zeros((SIZE + 2, n + 2), np.float32)  # one spare row and column each side
-    rows = np.arange(SIZE) + 1
+    weights = np.zeros((IMAGE_SIDE + 2, n + 2), np.float32)  # one spare row and column each side
+    rows = np.arange(IMAGE_SIDE) + 1
     weights[rows, np.clip(below + 1, 0, n + 1)] += 1 - frac
     weights[rows, np.clip(below + 2, 0, n + 1)] += frac
     return weights[1:-1, 1:-1]
@@ -238,7 +238,7 @@ def _linear_weights(centres, n):
 
 def _resample(canvas, full_scale, r0, r1, c0, c1, to_rows, to_cols):
     """to_rows @ canvas[r0:r1, c0:c1] @ to_cols.T, a band of rows at a time -> (28, 28) float32."""
-    image = np.zeros((SIZE, SIZE), np.float32)
+    image = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
     # Waking BLAS worker threads costs ~1 ms, far more than these small products.
     with _blas_threads().limit(limits=1, user_api="blas"):
         for start, block in _bands(canvas, full_scale, r0, r1, c0, c1):

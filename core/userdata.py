@@ -21,10 +21,9 @@ import numpy as np
 
 from core import atomic, paths
 from core.errors import DataError
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
 
 FILE_NAME = "handwriting.npz"
-NUM_CLASSES = 10
-IMAGE_SHAPE = (28, 28)
 ZIP_MAGIC = b"PK\x03\x04"  # every file np.savez writes starts with a zip entry header
 
 

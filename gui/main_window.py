@@ -30,6 +30,7 @@ from gui.panels.training_panel import TrainingPanel
 from gui.panels.why import WhyPanel
 from gui.views.arithmetic import Selection
 from gui.training.controller import TrainingController
+from gui.training.messages import Result, State
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000
@@ -404,9 +405,9 @@ class MainWindow(QMainWindow):
         self.results_view.clear()
         self.training.start(self.model.copy(), replace(config, train_size=None), load_data)
 
-    def _training_state_changed(self, state: str) -> None:
+    def _training_state_changed(self, state: State) -> None:
         self.training_panel.set_training_state(state)
-        idle = state == "idle"
+        idle = state == State.IDLE
         for action in (self.new_action, self.open_action, self.revert_action):
             action.setEnabled(idle)
         self.why_panel.set_training(not idle)
@@ -429,11 +430,11 @@ class MainWindow(QMainWindow):
         self.training_panel.show_outcome("Training failed: see the message.")
         self._show_error("Training stopped", message)
 
-    def _training_finished(self, outcome: str) -> None:
+    def _training_finished(self, result: Result) -> None:
         self.teach_panel.update_score(self.model)
-        if outcome == "finished":
+        if result == Result.FINISHED:
             self.training_panel.show_outcome("Training finished. Save the model to keep it (Ctrl+S).")
-        elif outcome == "stopped":
+        elif result == Result.STOPPED:
             self.training_panel.show_outcome("Training stopped; the weights learnt so far are kept.")
 
     # ---- downloading ------------------------------------------------------------------------

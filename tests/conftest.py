@@ -5,19 +5,15 @@ from pathlib import Path
 
 import pytest
 
+from core.mnist_format import MNIST_FILES
+from core.paths import DEV_MNIST_DIR
+
 # Headless Qt for every test; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if not os.environ.get("XDG_RUNTIME_DIR"):
     os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="digitpad-xdg-")  # mkdtemp makes it 0700
 
-ROOT = Path(__file__).resolve().parent.parent
-FULL_MNIST = Path(os.environ.get("DIGITPAD_TEST_MNIST", ROOT.parent / "shared" / "mnist"))
-MNIST_FILES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
+FULL_MNIST = Path(os.environ.get("DIGITPAD_TEST_MNIST", DEV_MNIST_DIR))
 
 
 def full_mnist_available() -> bool:

@@ -21,6 +21,7 @@ from gui.main_window import MainWindow
 from simulate import DIGIT_THREE, drag_stroke
 from gui.training.data_source import TrainingData, load_training_data
 from gui.training.controller import TrainingController
+from gui.training.messages import Result, State
 
 SMALL = 256
 TEST_SIZE = 200
@@ -57,7 +58,7 @@ def test_short_run_reports_progress_sends_the_trained_weights_and_scores_the_tes
     config = TrainConfig(epochs=1, batch_size=16, learning_rate=0.02, augment=False, test_size=TEST_SIZE)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
         controller.start(model, config, SMALL_SETS)
-    assert finished.args == ["finished"] and controller.state() == "idle" and not controller.is_busy()
+    assert finished.args == [Result.FINISHED] and controller.state() == State.IDLE and not controller.is_busy()
     assert progress and progress[-1].kind == "epoch" and progress[-1].test_accuracy is not None
     assert np.array_equal(model.params["conv.filters"], start["conv.filters"])     # the GUI's model is untouched
 
@@ -90,7 +91,7 @@ def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller)
     qtbot.waitUntil(lambda: len(progress) >= 2, timeout=10000)
 
     controller.pause()
-    assert controller.state() == "paused"
+    assert controller.state() == State.PAUSED
     qtbot.wait(300)                                  # let the step in flight finish and report
     seen = progress[-1].images_seen
     qtbot.wait(300)
@@ -101,7 +102,7 @@ def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller)
 
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         controller.stop()
-    assert finished.args == ["stopped"] and not controller.is_busy()
+    assert finished.args == [Result.STOPPED] and not controller.is_busy()
 
 
 def test_stop_while_paused_ends_the_run_and_sends_the_paused_weights(qtbot, controller):
@@ -115,7 +116,7 @@ def test_stop_while_paused_ends_the_run_and_sends_the_paused_weights(qtbot, cont
     paused = len(snapshots)
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         controller.stop()
-    assert finished.args == ["stopped"]
+    assert finished.args == [Result.STOPPED]
     assert len(snapshots) == paused + 1              # the final weights: the paused ones, untrained since
     for name, array in snapshots[-1].items():
         np.testing.assert_array_equal(array, snapshots[paused - 1][name])
@@ -127,7 +128,7 @@ def test_divergence_is_reported_and_the_weights_stay_finite(qtbot, controller):
     controller.paramsUpdated.connect(snapshots.append)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
         controller.start(CNN(seed=0), long_config(epochs=3, learning_rate=1e9), SMALL_SETS)
-    assert finished.args == ["failed"]
+    assert finished.args == [Result.FAILED]
     assert "diverged" in failures[0].lower() and "learning rate" in failures[0]
     assert all(np.isfinite(array).all() for array in snapshots[-1].values())
 
@@ -138,7 +139,7 @@ def test_loading_errors_reach_the_user(qtbot, controller, tmp_path):
     controller.paramsUpdated.connect(snapshots.append)
     with qtbot.waitSignal(controller.finished, timeout=10000) as finished:
         controller.start(CNN(seed=0), TrainConfig(epochs=1), TrainingData("mnist", data_dir=str(tmp_path)))
-    assert finished.args == ["failed"] and len(failures) == 1
+    assert finished.args == [Result.FAILED] and len(failures) == 1
     assert str(tmp_path) in failures[0] and "train-images-idx3-ubyte.gz" in failures[0]
     assert snapshots == []                           # nothing was trained: the model is untouched
 
@@ -152,7 +153,7 @@ def test_a_killed_training_process_is_reported_not_waited_for(qtbot, controller)
     process = controller.child_process()
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         process.kill()
-    assert finished.args == ["failed"] and not controller.is_busy() and controller.state() == "idle"
+    assert finished.args == [Result.FAILED] and not controller.is_busy() and controller.state() == State.IDLE
     assert "training process was killed by signal SIGKILL" in failures[0]
 
 
@@ -167,7 +168,7 @@ def test_a_training_process_that_cannot_start_is_reported(qtbot, controller, mon
     controller.failed.connect(failures.append)
     with qtbot.waitSignal(controller.finished, timeout=1000) as finished:
         controller.start(CNN(seed=0), long_config(), SMALL_SETS)
-    assert finished.args == ["failed"] and not controller.is_busy() and controller.state() == "idle"
+    assert finished.args == [Result.FAILED] and not controller.is_busy() and controller.state() == State.IDLE
     assert failures == ["Could not start the training process: Resource temporarily unavailable. "
                         "Close other programs and try again."]
 
@@ -206,7 +207,7 @@ def test_training_from_the_window_changes_filters_curves_and_prediction(qtbot, w
     window.training_panel.epochs_spin.setValue(1)
     with qtbot.waitSignal(window.training.finished, timeout=30000) as finished:
         window.training_panel.train_action.trigger()
-    assert finished.args == ["finished"]
+    assert finished.args == [Result.FINISHED]
     assert not np.allclose(window.filter_view.filters(), before_filters)
     assert np.allclose(window.filter_view.filters(), window.model.params["conv.filters"])
     assert not np.allclose(window.prediction()[1], before_probabilities)

@@ -14,8 +14,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import SAMPLE_DIR, SAMPLE_FILES, SPLIT_FILES  # noqa: E402
-from core.idx import NUM_CLASSES, encode_idx_gz, read_images, read_labels  # noqa: E402
+from core.data import SAMPLE_DIR, SAMPLE_FILES  # noqa: E402
+from core.idx import encode_idx_gz, read_images, read_labels  # noqa: E402
+from core.mnist_format import NUM_CLASSES, SPLIT_FILES  # noqa: E402
 
 SAMPLE_SIZES = {"train": 10_000, "test": 2_000}
 DEFAULT_SEED = 0

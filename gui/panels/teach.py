@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import DigitpadError
+from core.mnist_format import NUM_CLASSES
 from core.userdata import PersonalDataset
 from gui.views.results import digit_pixmap
 
 PREVIEW_SIZE = 56
 THUMB_SIZE = 40
-DIGIT_KEYS = {getattr(Qt.Key, f"Key_{digit}"): digit for digit in range(10)}
+DIGIT_KEYS = {getattr(Qt.Key, f"Key_{digit}"): digit for digit in range(NUM_CLASSES)}
 NO_IMAGE_TEXT = "Draw a digit on the canvas; then press the digit you meant to teach it."
 
 
@@ -59,7 +60,7 @@ class TeachPanel(QWidget):
         self.preview.setFixedSize(PREVIEW_SIZE, PREVIEW_SIZE)
         self.prompt = QLabel(NO_IMAGE_TEXT)
         self.prompt.setWordWrap(True)
-        self.digit_buttons = [self._digit_button(digit) for digit in range(10)]
+        self.digit_buttons = [self._digit_button(digit) for digit in range(NUM_CLASSES)]
         self.mix_checkbox = QCheckBox("Mix my handwriting into training")
         self.mix_checkbox.setToolTip("When training, add your stored samples to the MNIST images "
                                      "so the model learns your way of writing.")

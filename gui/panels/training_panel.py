@@ -13,11 +13,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.train import TrainConfig
+from gui.training.messages import State
 from gui.views.curves import TrainingCurves
 from gui.settings import read_float, read_int, read_str
 
 SOURCES = (("sample", "MNIST sample (bundled, 10,000 images)"), ("mnist", "Full MNIST (60,000 images)"))
-DEFAULTS = {"epochs": 3, "batch_size": 64, "learning_rate": 0.02, "train_size": 0}
+RECIPE = TrainConfig()   # the panel starts from the CLI's recipe, except for the epochs:
+# A run in the window is watched as it goes: 3 epochs put three test points on the curves in
+# seconds on the bundled sample, and take a quarter of the recipe's 12 on full MNIST.
+GUI_EPOCHS = 3
 
 
 def format_duration(seconds: float) -> str:
@@ -69,7 +73,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self._build_settings_box())
         layout.addWidget(self._build_run_box())
         layout.addWidget(self.curves, 1)
-        self.set_training_state("idle")
+        self.set_training_state(State.IDLE)
         self.set_downloading(False)
         self.set_mnist_available(False)
 
@@ -98,18 +102,18 @@ class TrainingPanel(QWidget):
 
     def _build_settings_box(self) -> QGroupBox:
         box = QGroupBox("Settings")
-        self.epochs_spin = QSpinBox(minimum=1, maximum=100, value=DEFAULTS["epochs"])
+        self.epochs_spin = QSpinBox(minimum=1, maximum=100, value=GUI_EPOCHS)
         self.epochs_spin.setToolTip("Passes over the training images")
-        self.batch_spin = QSpinBox(minimum=1, maximum=1024, value=DEFAULTS["batch_size"])
+        self.batch_spin = QSpinBox(minimum=1, maximum=1024, value=RECIPE.batch_size)
         self.batch_spin.setToolTip("Images per gradient step")
         self.lr_spin = QDoubleSpinBox(minimum=0.0001, maximum=1.0, decimals=4, singleStep=0.005,
-                                      value=DEFAULTS["learning_rate"])
+                                      value=RECIPE.learning_rate)
         self.lr_spin.setToolTip("Step size of gradient descent (decays along a cosine to 0)")
-        self.size_spin = QSpinBox(minimum=0, maximum=60000, singleStep=1000, value=DEFAULTS["train_size"])
+        self.size_spin = QSpinBox(minimum=0, maximum=60000, singleStep=1000, value=0)   # 0: "All"
         self.size_spin.setSpecialValueText("All")
         self.size_spin.setToolTip("Train on the first N images only (All: the whole set)")
         self.augment_check = QCheckBox("Augment")
-        self.augment_check.setChecked(True)
+        self.augment_check.setChecked(RECIPE.augment)
         self.augment_check.setToolTip("Randomly shift, scale, rotate, slant and thicken the training "
                                       "digits so the network copes with real handwriting")
         layout = QGridLayout(box)
@@ -156,17 +160,16 @@ class TrainingPanel(QWidget):
         return self.source_combo.currentData()
 
     # ---- showing state ----------------------------------------------------------------------
-    def set_training_state(self, state: str) -> None:
-        """state: "idle" | "running" | "paused" | "stopping"."""
-        idle = state == "idle"
+    def set_training_state(self, state: State) -> None:
+        idle = state == State.IDLE
         self.train_action.setEnabled(idle)
-        self.pause_action.setEnabled(state in ("running", "paused"))
-        self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
-        self.stop_action.setEnabled(state in ("running", "paused"))
+        self.pause_action.setEnabled(state in (State.RUNNING, State.PAUSED))
+        self.pause_action.setText("&Resume" if state == State.PAUSED else "&Pause")
+        self.stop_action.setEnabled(state in (State.RUNNING, State.PAUSED))
         for widget in (self.source_combo, self.epochs_spin, self.batch_spin,
                        self.lr_spin, self.size_spin, self.augment_check):
             widget.setEnabled(idle)
-        self._paused = state == "paused"
+        self._paused = state == State.PAUSED
         self._show_status()
 
     def start_run(self) -> None:
@@ -236,11 +239,11 @@ class TrainingPanel(QWidget):
         settings.setValue("training/source", self.source())
 
     def load_settings(self, settings: QSettings) -> None:
-        self.epochs_spin.setValue(read_int(settings, "training/epochs", DEFAULTS["epochs"]))
-        self.batch_spin.setValue(read_int(settings, "training/batch_size", DEFAULTS["batch_size"]))
-        self.lr_spin.setValue(read_float(settings, "training/learning_rate", DEFAULTS["learning_rate"]))
-        self.size_spin.setValue(read_int(settings, "training/train_size", DEFAULTS["train_size"]))
-        self.augment_check.setChecked(bool(read_int(settings, "training/augment", 1)))
+        self.epochs_spin.setValue(read_int(settings, "training/epochs", GUI_EPOCHS))
+        self.batch_spin.setValue(read_int(settings, "training/batch_size", RECIPE.batch_size))
+        self.lr_spin.setValue(read_float(settings, "training/learning_rate", RECIPE.learning_rate))
+        self.size_spin.setValue(read_int(settings, "training/train_size", 0))   # 0: all
+        self.augment_check.setChecked(bool(read_int(settings, "training/augment", int(RECIPE.augment))))
         index = self.source_combo.findData(read_str(settings, "training/source", "sample"))
         if index >= 0 and self.source_combo.model().item(index).isEnabled():
             self.source_combo.setCurrentIndex(index)

@@ -10,17 +10,27 @@ at a lower priority, so the GUI gets the CPU first.
 
 `ReportRelay` (a QThread) blocks on the child's report pipe and emits each report; it is
 connected to `TrainingController`, a QObject in the GUI thread, so Qt queues the reports into
-the GUI thread. Widgets and tests listen to the controller only.
+the GUI thread. Widgets and tests listen to the controller only. The messages both ways are
+the typed ones of gui.training.messages, dispatched by type (TrainingController._handle); a
+report with no handler ends the run as failed.
 """
+import logging
 import multiprocessing
 import signal
+from functools import singledispatchmethod
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.train import TrainConfig
-from gui.training.process import LoadData, TestResults, TrainingJob, run_training
+from gui.training.messages import (
+    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Result, Resume, State, Stop, Tested,
+    refuse,
+)
+from gui.training.process import LoadData, TrainingJob, run_training
 
-__all__ = ["TestResults", "TrainingController"]
+__all__ = ["Result", "State", "Tested", "TrainingController"]
+
+log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
 
@@ -41,13 +51,13 @@ def crash_message(exitcode: int | None) -> str:
 
 
 class ReportRelay(QThread):
-    """Receives the child's (kind, payload) reports and emits them with the run's number.
+    """Receives the child's reports (gui.training.messages.Report) and emits them with the run's number.
 
-    Ends after the "outcome" report; when the child dies without one, it makes up
-    ("failed", crash_message) and ("outcome", "failed") so the GUI never waits in vain.
+    Ends after the Outcome report; when the child dies without one, it makes up
+    Failed(crash_message) and Outcome(Result.FAILED) so the GUI never waits in vain.
     """
 
-    report = Signal(int, str, object)   # run number, kind, payload
+    report = Signal(int, object)        # run number, the report (any object: the controller checks it)
 
     def __init__(self, run: int, reports, process):
         super().__init__()
@@ -60,8 +70,8 @@ class ReportRelay(QThread):
             if self._relay_until_outcome():
                 return
             self._process.join(1.0)   # the pipe closed: the child is gone or going
-            self.report.emit(self._run, "failed", crash_message(self._process.exitcode))
-            self.report.emit(self._run, "outcome", "failed")
+            self.report.emit(self._run, Failed(crash_message(self._process.exitcode)))
+            self.report.emit(self._run, Outcome(Result.FAILED))
         finally:
             self._reports.close()
 
@@ -69,26 +79,26 @@ class ReportRelay(QThread):
         """Emit reports until the last one (True) or until the child's end closes early (False)."""
         while True:
             try:
-                kind, payload = self._reports.recv()    # blocks without holding the GIL
+                report = self._reports.recv()           # blocks without holding the GIL
             except (EOFError, OSError):
                 return False
-            self.report.emit(self._run, kind, payload)
-            if kind == "outcome":
+            self.report.emit(self._run, report)
+            if isinstance(report, Outcome):
                 return True
 
 
 class TrainingController(QObject):
     """Starts, pauses, resumes and stops training; re-emits the child's reports in the GUI thread.
 
-    state: "idle" -> "running" <-> "paused" -> "stopping" -> "idle".
+    state (messages.State): IDLE -> RUNNING <-> PAUSED -> STOPPING -> IDLE.
     """
 
-    stateChanged = Signal(str)
+    stateChanged = Signal(object)      # messages.State
     progressed = Signal(object)        # core.train.Progress
     paramsUpdated = Signal(object)     # dict of parameter arrays (copies: safe to keep)
-    tested = Signal(object)            # TestResults
+    tested = Signal(object)            # messages.Tested
     failed = Signal(str)               # a message for the user
-    finished = Signal(str)             # "finished" | "stopped" | "failed"; the child has ended
+    finished = Signal(object)          # messages.Result; the child has ended
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -96,9 +106,9 @@ class TrainingController(QObject):
         self._commands = None          # the GUI's end of the command pipe
         self._relay: ReportRelay | None = None
         self._run = 0                  # number of the current run; reports of older runs are dropped
-        self._state = "idle"
+        self._state = State.IDLE
 
-    def state(self) -> str:
+    def state(self) -> State:
         return self._state
 
     def is_busy(self) -> bool:
@@ -128,7 +138,7 @@ class TrainingController(QObject):
                 end.close()
             self.failed.emit(f"Could not start the training process: {error.strerror or error}. "
                              f"Close other programs and try again.")
-            self.finished.emit("failed")
+            self.finished.emit(Result.FAILED)
             return
         report_writer.close()          # the child holds the only writing end: its death closes the pipe
         command_reader.close()
@@ -136,26 +146,26 @@ class TrainingController(QObject):
         self._run += 1
         self._relay = ReportRelay(self._run, report_reader, process)
         self._relay.report.connect(self._dispatch)
-        self._set_state("running")
+        self._set_state(State.RUNNING)
         self._relay.start()
 
     def pause(self) -> None:
-        if self._state == "running":
-            self._command("pause")
-            self._set_state("paused")
+        if self._state == State.RUNNING:
+            self._command(Pause())
+            self._set_state(State.PAUSED)
 
     def resume(self) -> None:
-        if self._state == "paused":
-            self._command("resume")
-            self._set_state("running")
+        if self._state == State.PAUSED:
+            self._command(Resume())
+            self._set_state(State.RUNNING)
 
     def toggle_pause(self) -> None:
-        self.resume() if self._state == "paused" else self.pause()
+        self.resume() if self._state == State.PAUSED else self.pause()
 
     def stop(self) -> None:
-        if self._process is not None and self._state != "stopping":
-            self._command("stop")
-            self._set_state("stopping")
+        if self._process is not None and self._state != State.STOPPING:
+            self._command(Stop())
+            self._set_state(State.STOPPING)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
@@ -177,13 +187,13 @@ class TrainingController(QObject):
         self._forget_run()             # the child's pipe is closed now, so the relay ends at once
         return True
 
-    def _command(self, command: str) -> None:
+    def _command(self, command: Command) -> None:
         try:
             self._commands.send(command)
         except OSError:                # the child already ended; the relay reports how
             pass
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: State) -> None:
         if state != self._state:
             self._state = state
             self.stateChanged.emit(state)
@@ -194,28 +204,55 @@ class TrainingController(QObject):
         relay.deleteLater()
         self._commands.close()
         self._process = self._commands = None     # joined already: its exit code stays readable
-        self._set_state("idle")
+        self._set_state(State.IDLE)
 
-    @Slot(int, str, object)
-    def _dispatch(self, run: int, kind: str, payload) -> None:
+    @Slot(int, object)
+    def _dispatch(self, run: int, report) -> None:
         if run != self._run or self._process is None:    # queued before a shutdown: that run is over
             return
-        if kind == "progress":
-            self.progressed.emit(payload)
-        elif kind == "params":
-            self.paramsUpdated.emit(payload)
-        elif kind == "tested":
-            self.tested.emit(payload)
-        elif kind == "failed":
-            self.failed.emit(payload)
-        elif kind == "outcome":
-            self._end_run(payload)
+        try:
+            self._handle(report)
+        except ProtocolError as error:
+            self._refuse(error)
 
-    def _end_run(self, outcome: str) -> None:
+    # One handler per Report type (gui.training.messages); a new report adds one here.
+    @singledispatchmethod
+    def _handle(self, report) -> None:
+        raise refuse(report)
+
+    @_handle.register
+    def _handle_progress(self, report: ProgressReport) -> None:
+        self.progressed.emit(report.progress)
+
+    @_handle.register
+    def _handle_params(self, report: Params) -> None:
+        self.paramsUpdated.emit(report.params)
+
+    @_handle.register
+    def _handle_tested(self, report: Tested) -> None:
+        self.tested.emit(report)
+
+    @_handle.register
+    def _handle_failed(self, report: Failed) -> None:
+        self.failed.emit(report.message)
+
+    @_handle.register
+    def _handle_outcome(self, report: Outcome) -> None:
+        self._end_run(report.result)
+
+    def _refuse(self, error: ProtocolError) -> None:
+        """A report with no handler: the child cannot be trusted, so end it now and say so."""
+        log.error("training protocol: %s", error)
+        self._process.kill()
+        self.failed.emit(f"Training stopped because the window got a message from the training process "
+                         f"it does not understand ({error}). This is a bug in digitpad.")
+        self._end_run(Result.FAILED)
+
+    def _end_run(self, result: Result) -> None:
         """The last report arrived: reap the child (it is exiting) and say how the run ended."""
         self._process.join(1.0)
         if self._process.exitcode is None:
             self._process.kill()
             self._process.join()
         self._forget_run()
-        self.finished.emit(outcome)
+        self.finished.emit(result)

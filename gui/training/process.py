@@ -2,16 +2,9 @@
 
 gui.training.controller starts `run_training` in a process made with the "spawn" method, so the
 GUI's event loop never shares the GIL or a CPU priority with the training loop. This module
-never imports Qt. The child talks through two one-way pipes:
-
-  reports (child -> GUI), (kind, payload) tuples:
-    ("progress", core.train.Progress)   at most ~10 a second, plus every epoch's end
-    ("params", {name: array})           ~7 a second, when pausing, and the final weights
-    ("tested", TestResults)             after a run that was not stopped
-    ("failed", message for the user)
-    ("outcome", "finished" | "stopped" | "failed")   always the last report
-  commands (GUI -> child): "pause", "resume", "stop". A closed command pipe (the GUI is gone)
-  counts as "stop", so a crashed GUI never leaves a training process behind.
+never imports Qt. The child talks through two one-way pipes, in the typed messages of
+gui.training.messages: Command objects come in (dispatched by type in TrainingRun._apply),
+Report objects go out (TrainingRun._send). A command with no handler ends the run as failed.
 """
 import logging
 import os
@@ -19,11 +12,16 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import singledispatchmethod
 
 import numpy as np
 
 from core.errors import DigitpadError
 from core.train import TrainConfig, train
+from gui.training.messages import (
+    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Report, Result, Resume, Stop, Tested,
+    refuse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +32,6 @@ NICENESS = 10                 # the GUI gets the CPU first when both want it
 
 Dataset = tuple[np.ndarray, np.ndarray]          # images (N, 28, 28) uint8, labels (N,) uint8
 LoadData = Callable[[], tuple[Dataset, Dataset | None]]
-
-
-@dataclass(frozen=True)
-class TestResults:
-    """The trained model's answers on the test set, for the confusion matrix and the gallery."""
-    images: np.ndarray          # (N, 28, 28) uint8
-    labels: np.ndarray          # (N,) uint8
-    probabilities: np.ndarray   # (N, 10)
 
 
 @dataclass(frozen=True)
@@ -91,9 +81,13 @@ class TrainingRun:
                 self._train(train_set, test_set)
             if test_set is not None and not self._should_stop():
                 self._score(test_set)
-            self._send("outcome", "stopped" if self._stopped else "finished")
+            self._send(Outcome(Result.STOPPED if self._stopped else Result.FINISHED))
         except DigitpadError as error:
             self._fail(str(error))
+        except ProtocolError as error:
+            log.error("training protocol: %s", error)
+            self._fail(f"Training stopped because the training process got a message it does not "
+                       f"understand ({error}). This is a bug in digitpad.")
         except (BrokenPipeError, ConnectionResetError):
             raise
         except Exception as error:  # a bug must not end the run silently: say what happened
@@ -111,17 +105,28 @@ class TrainingRun:
         while self._paused and not self._stopped:
             self._apply(self._receive())                # blocks: no busy loop while paused
 
-    def _receive(self) -> str:
+    def _receive(self) -> Command:
         try:
             return self._commands.recv()
         except (EOFError, OSError):                     # the GUI closed its end or died
-            return "stop"
+            return Stop()
 
-    def _apply(self, command: str) -> None:
-        if command == "stop":
-            self._stopped, self._paused = True, False
-        elif command in ("pause", "resume"):
-            self._paused = command == "pause"
+    # One handler per Command type (gui.training.messages); a new command adds one here.
+    @singledispatchmethod
+    def _apply(self, command) -> None:
+        raise refuse(command)
+
+    @_apply.register
+    def _apply_stop(self, command: Stop) -> None:
+        self._stopped, self._paused = True, False
+
+    @_apply.register
+    def _apply_pause(self, command: Pause) -> None:
+        self._paused = True
+
+    @_apply.register
+    def _apply_resume(self, command: Resume) -> None:
+        self._paused = False
 
     # ---- the run -----------------------------------------------------------------------------
     def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
@@ -132,7 +137,7 @@ class TrainingRun:
             now = time.monotonic()
             pending = progress
             if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
-                self._send("progress", progress)
+                self._send(ProgressReport(progress))
                 last_progress, pending = now, None
             if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
                 self._send_params()
@@ -141,13 +146,13 @@ class TrainingRun:
                 pending = self._report_pause(pending)
                 self._wait_while_paused()
         if pending is not None:
-            self._send("progress", pending)
+            self._send(ProgressReport(pending))
         self._send_params()                             # the final weights, also after a stop
 
     def _report_pause(self, pending):
         """Show exactly where training paused; returns the (now empty) pending progress."""
         if pending is not None:
-            self._send("progress", pending)
+            self._send(ProgressReport(pending))
         self._send_params()
         return None
 
@@ -161,16 +166,16 @@ class TrainingRun:
                 return
             chunks.append(self._model.predict_proba(images[start:start + TEST_CHUNK]))  # (B, 10)
         probabilities = np.concatenate(chunks) if chunks else np.zeros((0, 10))        # (N, 10)
-        self._send("tested", TestResults(images, labels, probabilities))
+        self._send(Tested(images, labels, probabilities))
 
     def _fail(self, message: str) -> None:
         if self._started_training:                      # the weights core kept (restored on divergence)
             self._send_params()
-        self._send("failed", message)
-        self._send("outcome", "failed")
+        self._send(Failed(message))
+        self._send(Outcome(Result.FAILED))
 
     def _send_params(self) -> None:
-        self._send("params", self._model.get_params())
+        self._send(Params(self._model.get_params()))
 
-    def _send(self, kind: str, payload) -> None:
-        self._reports.send((kind, payload))
+    def _send(self, report: Report) -> None:
+        self._reports.send(report)

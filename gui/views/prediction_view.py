@@ -5,6 +5,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
+from core.mnist_format import NUM_CLASSES
+
 BAR = "#7f8da3"
 BAR_WINNER = "#d9544d"
 BLANK_TEXT = "Draw a digit"
@@ -35,12 +37,12 @@ class PredictionView(QGroupBox):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setYRange(0, 1, padding=0.02)
-        self.plot.setXRange(-0.6, 9.6, padding=0)
-        self.plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
+        self.plot.setXRange(-0.6, NUM_CLASSES - 0.4, padding=0)
+        self.plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(NUM_CLASSES)]])
         self.plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.5, 1)]])
         self.plot.setMinimumSize(170, 110)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=BAR, pen=None)
+        self.bars = pg.BarGraphItem(x=np.arange(NUM_CLASSES), height=np.zeros(NUM_CLASSES), width=0.7, brush=BAR, pen=None)
         self.plot.addItem(self.bars)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -62,13 +64,13 @@ class PredictionView(QGroupBox):
             self._probabilities = None
             self.digit_label.setText("–")
             self.confidence_label.setText(BLANK_TEXT)
-            self.bars.setOpts(height=np.zeros(10), brushes=[BAR] * 10)
+            self.bars.setOpts(height=np.zeros(NUM_CLASSES), brushes=[BAR] * NUM_CLASSES)
             return
         self._probabilities = np.asarray(probabilities, dtype=np.float64)   # (10,)
         digit = int(np.argmax(self._probabilities))
         self.digit_label.setText(str(digit))
         self.confidence_label.setText(f"{self._probabilities[digit]:.0%} sure")
-        brushes = [BAR_WINNER if d == digit else BAR for d in range(10)]
+        brushes = [BAR_WINNER if d == digit else BAR for d in range(NUM_CLASSES)]
         self.bars.setOpts(height=self._probabilities, brushes=brushes)
 
     def _clicked(self, event) -> None:

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.metrics import confusion_matrix, most_confident_mistakes, per_class_accuracy
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
 
-NUM_CLASSES = 10
 THUMB_SIZE = 56
 ACCURACY_COLUMN = NUM_CLASSES  # the column after the 10 predicted-digit columns
 CORRECT_RGB = (46, 160, 67)  # green for the diagonal
@@ -263,7 +263,7 @@ def _checked(images, labels, probs):
     """The three arrays, with their shapes checked against each other."""
     images, labels, probs = np.asarray(images), np.asarray(labels), np.asarray(probs)
     n = len(labels)
-    if images.shape != (n, 28, 28) or labels.ndim != 1 or probs.shape != (n, NUM_CLASSES):
+    if images.shape != (n, *IMAGE_SHAPE) or labels.ndim != 1 or probs.shape != (n, NUM_CLASSES):
         raise ValueError("show_results needs images (N, 28, 28), labels (N,) and probs (N, 10); "
                          f"got {images.shape}, {labels.shape} and {probs.shape}")
     return images, labels.astype(np.int64), probs

@@ -1,0 +1,134 @@
+"""The typed training-process protocol: every message has a handler, an unknown one is refused on both sides.
+
+The child's side (gui.training.process.TrainingRun) runs here in the test's own process over real
+pipes; the GUI's side (TrainingController) talks to a real training process.
+"""
+import multiprocessing
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from core.network import CNN
+from core.train import TrainConfig
+from gui.training import messages
+from gui.training.controller import TrainingController
+from gui.training.messages import (
+    Command, Failed, Outcome, Params, Pause, ProgressReport, Report, Result, Resume, State, Stop,
+)
+from gui.training.process import TrainingJob, TrainingRun
+
+RNG = np.random.default_rng(0)
+TINY = (RNG.integers(0, 256, (32, 28, 28), dtype=np.uint8), RNG.integers(0, 10, 32, dtype=np.uint8))
+
+
+def tiny_data():
+    return TINY, TINY
+
+
+@dataclass(frozen=True)
+class Unhandled(Command):
+    """A command added to the protocol without a handler in the child."""
+
+
+@dataclass(frozen=True)
+class Gossip(Report):
+    """A report added to the protocol without a handler in the GUI."""
+
+
+class Outbox:
+    """The report pipe's writing end, kept in a list (a real pipe would fill up: nobody reads it here)."""
+
+    def __init__(self):
+        self.reports = []
+
+    def send(self, report):
+        self.reports.append(pickle.loads(pickle.dumps(report)))     # what a pipe would deliver
+
+
+def run_child(*commands, close_commands=False):
+    """Run one TrainingRun in this process with `commands` already waiting; its reports, in order."""
+    outbox = Outbox()
+    command_reader, command_writer = multiprocessing.Pipe(duplex=False)
+    for command in commands:
+        command_writer.send(command)
+    if close_commands:
+        command_writer.close()
+    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=2, batch_size=8, augment=False), tiny_data)
+    TrainingRun(job, outbox, command_reader).run()
+    return outbox.reports
+
+
+def kinds(reports):
+    return [type(report) for report in reports]
+
+
+def test_every_message_of_the_protocol_has_a_handler_on_the_side_that_receives_it():
+    def own(base):
+        return [cls for cls in base.__subclasses__() if cls.__module__ == messages.__name__]
+    child = vars(TrainingRun)["_apply"].dispatcher           # the singledispatch registries
+    gui = vars(TrainingController)["_handle"].dispatcher
+    assert {"Stop", "Pause", "Resume"} <= {cls.__name__ for cls in own(Command)}
+    for command in own(Command):
+        assert child.dispatch(command) is not child.dispatch(object), f"no handler for {command.__name__}"
+    assert ({"ProgressReport", "Params", "Tested", "Failed", "Outcome"}
+            <= {cls.__name__ for cls in own(Report)})
+    for report in own(Report):
+        assert gui.dispatch(report) is not gui.dispatch(object), f"no handler for {report.__name__}"
+
+
+def test_a_run_without_commands_reports_progress_weights_and_finishes():
+    reports = run_child()
+    assert ProgressReport in kinds(reports) and Params in kinds(reports)
+    assert reports[-1] == Outcome(Result.FINISHED)
+    assert type(reports[-2]).__name__ == "Tested" and len(reports[-2].labels) == len(TINY[1])
+
+
+def test_stop_before_the_first_step_ends_the_run_as_stopped_without_training():
+    assert run_child(Stop()) == [Outcome(Result.STOPPED)]
+
+
+def test_a_closed_command_pipe_counts_as_stop():
+    assert run_child(close_commands=True) == [Outcome(Result.STOPPED)]
+
+
+def test_pause_then_resume_lets_the_run_go_on_to_the_end():
+    reports = run_child(Pause(), Resume())
+    assert reports[-1] == Outcome(Result.FINISHED)
+
+
+@pytest.mark.parametrize("unknown", ["stop", ("pause",), None, Unhandled()], ids=repr)
+def test_the_training_process_refuses_an_unknown_command(unknown):
+    reports = run_child(unknown)
+    assert kinds(reports) == [Failed, Outcome]          # nothing trained, nothing after the refusal
+    assert reports[-1] == Outcome(Result.FAILED)
+    assert "does not understand" in reports[0].message and repr(unknown) in reports[0].message
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctrl = TrainingController()
+    yield ctrl
+    assert ctrl.shutdown(2000)
+
+
+@pytest.mark.parametrize("unknown", [("progress", None), "outcome", Gossip()], ids=repr)
+def test_the_window_refuses_an_unknown_report_and_ends_the_training_process(qtbot, controller, unknown):
+    progress, failures = [], []
+    controller.progressed.connect(progress.append)
+    controller.failed.connect(failures.append)
+    controller.start(CNN(seed=0), TrainConfig(epochs=500, batch_size=8, augment=False), tiny_data_for_child())
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
+    process = controller.child_process()
+    with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
+        controller._relay.report.emit(controller._run, unknown)      # as if the child had sent it
+    assert finished.args == [Result.FAILED]
+    assert len(failures) == 1 and "does not understand" in failures[0] and repr(unknown) in failures[0]
+    assert process.exitcode is not None and not controller.is_busy() and controller.state() == State.IDLE
+
+
+def tiny_data_for_child():
+    """A picklable description of a small real training set (the child loads it itself)."""
+    from gui.training.data_source import TrainingData
+    return TrainingData("sample", 64)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.losses import softmax
-from core.network import IMAGE_SIZE, NUM_CLASSES
+from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
 
-CONV_SIDE = IMAGE_SIZE - 2  # 26
+CONV_SIDE = IMAGE_SIDE - 2  # 26
 POOLED_SIDE = CONV_SIDE // 2  # 13
 
 
@@ -150,7 +150,7 @@ def on_input(cells) -> np.ndarray:
     centred on input pixels 2i+1..2i+2; the outermost ring of the input gets 0.
     """
     cells = np.asarray(cells)
-    grid = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float64)  # (28, 28)
+    grid = np.zeros(IMAGE_SHAPE, dtype=np.float64)  # (28, 28)
     grid[1:-1, 1:-1] = np.repeat(np.repeat(cells, 2, axis=0), 2, axis=1)  # (26, 26)
     return grid
 
@@ -180,7 +180,7 @@ def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
     """
     _check_index(target, NUM_CLASSES, "digit")
     original = np.asarray(image, dtype=np.float64)  # (28, 28)
-    if original.shape != (IMAGE_SIZE, IMAGE_SIZE):
+    if original.shape != IMAGE_SHAPE:
         raise ValueError(f"expected a (28, 28) image, got {original.shape}")
     current = np.clip(original, 0, 255)
     for step in range(max_steps):
@@ -208,8 +208,8 @@ def _undo_needless_changes(net, original, fooled, target) -> np.ndarray:
     candidates = np.repeat(fooled.ravel()[None], len(order) + 1, axis=0)  # (K+1, 784)
     for undone in range(1, len(order) + 1):  # candidate k: the k smallest changes undone
         candidates[undone, order[:undone]] = original.ravel()[order[:undone]]
-    reads_target = net.predict(candidates.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)) == target
-    return candidates[np.flatnonzero(reads_target).max()].reshape(IMAGE_SIZE, IMAGE_SIZE)
+    reads_target = net.predict(candidates.reshape(-1, *IMAGE_SHAPE)) == target
+    return candidates[np.flatnonzero(reads_target).max()].reshape(IMAGE_SHAPE)
 
 
 def _check_index(value, limit, what) -> None:

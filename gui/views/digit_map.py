@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core import digitmap, filterlab
+from core.mnist_format import IMAGE_SHAPE
 from gui.background.slices import SlicedJob
 
 # Ten distinguishable colours (the "tab10" qualitative palette).
@@ -43,7 +44,7 @@ class DigitMapView(QWidget):
         super().__init__(parent)
         self._load_test = load_test_sample
         self._model = None
-        self._own = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+        self._own = (np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros(0, np.uint8))
         self._images = None           # (N, 28, 28) the dots' images, test sample then own samples
         self._projection = None
         self._points = None           # (N, 2)

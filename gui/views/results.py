@@ -84,8 +84,7 @@ class ResultsView(QWidget):
         self.mistakes_button.clicked.connect(self.show_mistakes)
         self.mistakes_button.setVisible(False)
 
-        matrix_box = QGroupBox("Confusion matrix: rows are the true digit, columns what the model said "
-                               "(click a cell to see its digits)")
+        matrix_box = QGroupBox("Confusion matrix: rows are the true digit, columns what the model said")
         QVBoxLayout(matrix_box).addWidget(self.table)
         gallery_box = self.gallery_box = QGroupBox(MISTAKES_TITLE)
         gallery_layout = QVBoxLayout(gallery_box)
@@ -151,8 +150,10 @@ class ResultsView(QWidget):
                                 "confidence. Click to put it on the canvas.")
         total = int(self._matrix[true, said])
         more = f", the {CELL_LIMIT} most confident shown" if total > CELL_LIMIT else ""
-        self.gallery_box.setTitle(f"Test digits that are {true}, read as {said}: {total}{more} "
-                                  "(click one to put it on the canvas)")
+        self.gallery_box.setTitle(f"True {true}, read as {said}: {total} test digits")
+        self.gallery_box.setToolTip(f"The test digits that are {true} and were read as {said}{more}, most "
+                                    "confident first, after your own samples of that kind. Click one to "
+                                    "put it on the canvas.")
         self.mistakes_button.setVisible(True)
         if not self._gallery_images:
             placeholder = QListWidgetItem("No digits in this cell.")
@@ -167,6 +168,7 @@ class ResultsView(QWidget):
         self._cell = None
         self._gallery_indices = self._mistakes
         self.gallery_box.setTitle(MISTAKES_TITLE)
+        self.gallery_box.setToolTip("")
         self.mistakes_button.setVisible(False)
         self._fill_gallery(images, labels, predicted, confidence)
 
@@ -251,7 +253,8 @@ class ResultsView(QWidget):
         total = int(matrix.sum())
         correct = int(np.trace(matrix))
         share = correct / total if total else 0.0
-        self.summary.setText(f"Test accuracy: {correct:,} of {total:,} digits read correctly ({share:.2%}).")
+        self.summary.setText(f"Test accuracy: {correct:,} of {total:,} digits read correctly ({share:.2%}). "
+                             "Click a cell of the matrix to see its digits.")
 
     def _emit_chosen(self, item):
         row = self.gallery.row(item)

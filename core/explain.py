@@ -178,6 +178,14 @@ def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
     smallest first, as long as it still does, so few pixels stay changed. If `max_steps` are not
     enough, the last attempt is returned (check it with net.predict).
     """
+    result = None
+    for result in fool_steps(net, image, target, max_steps):
+        pass
+    return result
+
+
+def fool_steps(net, image, target, max_steps=FOOL_MAX_STEPS):
+    """fool() as a generator: None after each gradient step, the image last (for a GUI to run in slices)."""
     _check_index(target, NUM_CLASSES, "digit")
     original = np.asarray(image, dtype=np.float64)  # (28, 28)
     if original.shape != IMAGE_SHAPE:
@@ -186,7 +194,8 @@ def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
     for step in range(max_steps):
         _, _, probs, d_input = net.forward_backward(current[None], [target], need_input_grad=True)
         if int(np.argmax(probs[0])) == target:
-            return _undo_needless_changes(net, original, current, target)
+            yield _undo_needless_changes(net, original, current, target)
+            return
         slope = d_input[0].astype(np.float64)  # (28, 28) d loss / d normalised pixel (same sign as raw)
         room = np.where(slope < 0, 255 - current, current)  # how far each pixel can go downhill
         steepness = np.where(room > 0, np.abs(slope), 0.0).ravel()
@@ -197,7 +206,8 @@ def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
             break
         rows, cols = np.unravel_index(chosen, current.shape)
         current[rows, cols] = np.clip(current[rows, cols] - np.sign(slope[rows, cols]) * FOOL_STEP, 0, 255)
-    return current
+        yield None
+    yield current
 
 
 def _undo_needless_changes(net, original, fooled, target) -> np.ndarray:

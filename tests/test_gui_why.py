@@ -273,6 +273,8 @@ def test_make_it_read_as_shows_the_changed_pixels(drawn, qtbot):
     digit, _ = window.prediction()
     target = (digit + 1) % 10
     panel.target_buttons.button(target).click()
+    with qtbot.waitSignal(panel.fool_job.finished, timeout=20000):
+        pass                                          # in slices: the window keeps answering
     fooled = panel.fooled_image()
     assert window.model.predict(fooled)[0] == target
     assert "of 784 pixels" in panel.fool_label.text()

@@ -61,6 +61,7 @@ def fool_and_stress(stage):
     window = _why_page(stage, stage.window.why_panel.stress)
     panel = window.why_panel.stress
     panel.fool_as(8)
+    panel.wait_for_fool()
     panel.set_setting("rotate", 25)
     stage.pause(100)
     return window

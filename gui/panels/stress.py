@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import explain, stress
+from gui.background.slices import SlicedJob
 from gui.views.colormap import diverging_rgb, paper_rgb
 from gui.views.tiles import TileGrid
 
@@ -37,6 +38,9 @@ class StressPanel(QWidget):
         self._image = None
         self._fooled = None
         self._knob = "rotate"
+        self._target = None
+        self.fool_job = SlicedJob(self)       # a hard case takes hundreds of steps: never freeze
+        self.fool_job.finished.connect(self._fooled_ready)
         self._build()
         self.show_state(None, None)
 
@@ -117,6 +121,7 @@ class StressPanel(QWidget):
         self._model, self._image = model, image
         if new_drawing:
             self._fooled = None
+            self.fool_job.cancel()
         enabled = model is not None and image is not None
         for button in self.target_buttons.buttons():
             button.setEnabled(enabled)
@@ -124,10 +129,21 @@ class StressPanel(QWidget):
         self._show_stress()
 
     def fool_as(self, target: int) -> None:
+        """Start pushing the drawing towards `target` (in slices; fooled_image() when done)."""
         if self._model is None or self._image is None:
             return
-        self._fooled = (target, explain.fool(self._model, self._image, target))
-        self._show_fool()
+        self._target = target
+        self.fool_label.setText(f"Looking for the few pixels that make it read as {target}…")
+        self.fool_job.start(explain.fool_steps(self._model.copy(), self._image, target))
+
+    def _fooled_ready(self, image) -> None:
+        if image is not None:
+            self._fooled = (self._target, image)
+            self._show_fool()
+
+    def wait_for_fool(self) -> None:
+        """Finish a running "Make it read as" now (tests, screenshots)."""
+        self.fool_job.run_to_end()
 
     def fooled_image(self):
         return None if self._fooled is None else self._fooled[1].copy()

@@ -25,13 +25,17 @@ def legend_html() -> str:
 
 
 def _map_steps(model, images):
-    """Pooled features a chunk at a time, then the PCA a product at a time; finally (features, projection)."""
+    """Pooled features a chunk at a time, then the PCA a product at a time; finally
+    (projection, points (N, 2), share of the variation the two directions hold)."""
     features = projection = None
     for features in filterlab.pooled_feature_steps(model, images):
         yield None
     for projection in digitmap.principal_component_steps(features):
         yield None
-    yield features, projection
+    points = projection.project(features)  # (N, 2)
+    yield None
+    share = projection.variance.sum() / max(float(features.var(axis=0, ddof=1).sum()), 1e-12)
+    yield projection, points, share
 
 
 class DigitMapView(QWidget):
@@ -116,14 +120,13 @@ class DigitMapView(QWidget):
     def _features_ready(self, result) -> None:
         if result is None:
             return
-        features, self._projection = result
-        self._points = self._projection.project(features)  # (N, 2)
+        self._projection, self._points, share = result
         n_test = len(self._points) - self._own_count
-        brushes = [pg.mkBrush(DIGIT_COLOURS[int(d)]) for d in self._labels]
+        palette = [pg.mkBrush(colour) for colour in DIGIT_COLOURS]   # ten shared brushes: ten symbols to render
+        brushes = [palette[int(d)] for d in self._labels]
         self.dots.setData(pos=self._points[:n_test], brush=brushes[:n_test], data=list(range(n_test)))
         self.own_dots.setData(pos=self._points[n_test:], brush=brushes[n_test:],
                               data=list(range(n_test, len(self._points))))
-        share = self._projection.variance.sum() / max(float(features.var(axis=0, ddof=1).sum()), 1e-12)
         own = f" and your {self._own_count} samples" if self._own_count else ""
         self.status.setText(f"The {n_test:,} bundled test digits{own}, placed by the two directions in "
                             f"which their pooled maps vary most ({share:.0%} of the variation). "

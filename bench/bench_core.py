@@ -98,7 +98,7 @@ class OtherCoreBusy:
 def peak_training_memory_mb(data_dir):
     """Peak RSS of a real one-epoch `digitpad-train` run on all 60,000 images, in a child process."""
     out = Path("/tmp") / f"digitpad-bench-{time.time_ns()}.npz"
-    command = [sys.executable, "-m", "core.train", "--data-dir", str(data_dir), "--epochs", "1",
+    command = [sys.executable, "-m", "core.cli", "--data-dir", str(data_dir), "--epochs", "1",
                "--save", str(out)]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     out.unlink(missing_ok=True)

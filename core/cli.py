@@ -1,4 +1,4 @@
-"""`digitpad-train` (also `python -m core.train`): train the CNN from the terminal.
+"""`digitpad-train` (also `python -m core.cli`): train the CNN from the terminal.
 
 Ends, as the tutorial does, by printing `Test Loss: ...` and `Test Accuracy: 0.xxxx`.
 Errors a user can fix are one line on stderr and exit status 1; Ctrl+C stops after the
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.data import load_dataset
+from core.dataset_choice import TUTORIAL_IMAGES, DatasetChoice
 from core.errors import DigitpadError, ModelFileError
 from core.network import CNN
 from core.train import TUTORIAL, TrainConfig, evaluate, train
@@ -59,22 +59,29 @@ def config_from(args):
         return TUTORIAL
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, lr_schedule=args.schedule,
-        momentum=args.momentum, train_size=args.train_size, test_size=args.test_size,
-        augment=args.augment, seed=args.seed,
+        momentum=args.momentum, augment=args.augment, seed=args.seed,
     )
     config.validate()
     return config
+
+
+def choice_from(args):
+    """The images to train and test on (the tutorial's: its first TUTORIAL_IMAGES of each)."""
+    sizes = (TUTORIAL_IMAGES, TUTORIAL_IMAGES) if args.tutorial else (args.train_size, args.test_size)
+    choice = DatasetChoice(args.dataset, *sizes, data_dir=args.data_dir)
+    choice.validate()
+    return choice
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = config_from(args)
+        config, choice = config_from(args), choice_from(args)
     except ValueError as err:
         parser.error(str(err))
     try:
-        return run(args, config)
+        return run(args, config, choice)
     except DigitpadError as err:
         print(f"digitpad-train: error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_ERROR
@@ -100,12 +107,10 @@ def check_save_folder(path):
                              "Create it or choose another --save path.")
 
 
-def run(args, config):
+def run(args, config, choice):
     check_save_folder(args.save)
-    train_set, test_set, description = load_data(args)
+    train_set, test_set, description = load_data(args, choice)
     print(f"Data: {description}")
-    if config.test_size:
-        test_set = (test_set[0][:config.test_size], test_set[1][:config.test_size])
     model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed)
     stop = StopFlag()
     with stop.on_interrupt():
@@ -130,18 +135,16 @@ def run(args, config):
     return EXIT_INTERRUPTED if stop.requested else 0
 
 
-def load_data(args):
+def load_data(args, choice):
     with DownloadBar() as bar:
-        return load_dataset(
-            args.dataset, data_dir=args.data_dir, allow_download=args.download,
-            log=lambda message: print(one_line(message), file=sys.stderr), progress=bar.update,
-        )
+        return choice.load(allow_download=args.download, progress=bar.update,
+                           log=lambda message: print(one_line(message), file=sys.stderr))
 
 
 def run_with_bar(model, config, train_set, test_set, stop):
     """Train under a tqdm bar; returns the last epoch's Progress (with its test figures), or None."""
     last_epoch = None
-    total = (config.train_size or len(train_set[0])) * config.epochs
+    total = len(train_set[0]) * config.epochs
     with tqdm(total=total, unit="img", unit_scale=True, dynamic_ncols=True, desc="Training") as bar:
         for progress in train(model, config, train_set, test_set, should_stop=stop):
             if progress.kind == "batch":
@@ -218,3 +221,7 @@ class DownloadBar:
 
     def __exit__(self, *exc):
         self.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,22 +1,24 @@
-"""Training: one loop, written as a generator, driven by the CLI (below) and by the GUI.
+"""Training: one loop, written as a generator, driven by the CLI (core.cli) and by the GUI.
 
     for progress in train(model, TrainConfig(), train_set, test_set):
         ...  # show it; stop pulling to pause; make should_stop() true to stop
 
 The loop yields a Progress after every batch and another at the end of every epoch (with
 the test-set figures). It checks should_stop() before each batch, so stopping leaves the
-model exactly as the last finished step made it.
+model exactly as the last finished step made it. Which images it trains and tests on is
+decided before (core.dataset_choice); TrainConfig holds the optimisation settings only.
 """
 import math
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from core.errors import TrainingDiverged
 from core.losses import log_softmax
+from core.mnist_format import NUM_CLASSES
 from core.optim import SGD
 
 RUNNING_WINDOW = 100  # batches averaged into Progress.loss and .accuracy (the tutorial's 100 steps)
@@ -24,15 +26,13 @@ RUNNING_WINDOW = 100  # batches averaged into Progress.loss and .accuracy (the t
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyperparameters. The defaults are the recipe for the full 60,000 MNIST images."""
+    """Optimisation settings. The defaults are the recipe for the full 60,000 MNIST images."""
 
     epochs: int = 12
     batch_size: int = 64
     learning_rate: float = 0.02
     lr_schedule: str = "cosine"  # "cosine": decays to 0 over the run; "constant"
     momentum: float = 0.9
-    train_size: int | None = None  # first N training images; None: all
-    test_size: int | None = None  # first N test images; None: all
     augment: bool = True  # random shifts, scaling, rotation, slant and stroke width, on the fly
     seed: int = 0
 
@@ -44,17 +44,16 @@ class TrainConfig:
             (math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning rate must be positive"),
             (self.lr_schedule in ("cosine", "constant"), "learning-rate schedule must be 'cosine' or 'constant'"),
             (0 <= self.momentum < 1, "momentum must be at least 0 and below 1"),
-            (self.train_size is None or self.train_size >= 1, "training-set size must be at least 1"),
-            (self.test_size is None or self.test_size >= 1, "test-set size must be at least 1"),
         )
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
 
 
-# The tutorial's run: first 1,000 images, 3 epochs, one image per step, plain SGD at 0.005.
+# The tutorial's run: 3 epochs, one image per step, plain SGD at 0.005 (on the first 1,000
+# images: core.dataset_choice.TUTORIAL_IMAGES).
 TUTORIAL = TrainConfig(epochs=3, batch_size=1, learning_rate=0.005, lr_schedule="constant",
-                       momentum=0.0, train_size=1000, test_size=1000, augment=False)
+                       momentum=0.0, augment=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,9 @@ class Progress:
     eta_s: float  # estimated seconds of training left
     test_loss: float | None = None  # on "epoch" progress, when there is a test set
     test_accuracy: float | None = None
+    # On "epoch" progress with a test set: the model's answers on it, (N, 10), so that a caller
+    # wanting them (the GUI's results) need not score the test set again.
+    test_probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def fraction(self):
@@ -81,16 +83,25 @@ class Progress:
 
 def evaluate(model, images, labels, batch_size=1000):
     """Mean cross-entropy and accuracy of `model` on a labelled set."""
+    loss, accuracy, _ = score(model, images, labels, batch_size)
+    return loss, accuracy
+
+
+def score(model, images, labels, batch_size=1000):
+    """(mean cross-entropy, accuracy, probabilities (N, 10)) of `model` on a labelled set."""
     total_loss, correct = 0.0, 0
+    chunks = []
     with threadpool_limits(limits=1, user_api="blas"):
         for start in range(0, len(images), batch_size):
             logits = model.logits(images[start:start + batch_size])  # (B, 10)
             batch_labels = np.asarray(labels[start:start + batch_size], dtype=np.intp)
-            log_probs = log_softmax(logits)
+            log_probs = log_softmax(logits)  # (B, 10)
             total_loss -= float(log_probs[np.arange(len(batch_labels)), batch_labels].sum())
             correct += int((logits.argmax(axis=1) == batch_labels).sum())
+            chunks.append(np.exp(log_probs))
     n = max(len(images), 1)
-    return total_loss / n, correct / n
+    probabilities = np.concatenate(chunks) if chunks else np.zeros((0, NUM_CLASSES))  # (N, 10)
+    return total_loss / n, correct / n, probabilities
 
 
 def learning_rate_at(config, step, total_steps):
@@ -100,19 +111,19 @@ def learning_rate_at(config, step, total_steps):
     return config.learning_rate * 0.5 * (1 + math.cos(math.pi * step / total_steps))
 
 
-def _first(dataset, size):
+def _checked(dataset):
     images, labels = dataset
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    return (images, labels) if size is None else (images[:size], labels[:size])
+    return images, labels
 
 
 def train(model, config, train_set, test_set=None, should_stop=lambda: False):
-    """Train `model` in place; yield a Progress after each batch and each epoch."""
+    """Train `model` in place on all of train_set; yield a Progress after each batch and each epoch."""
     config.validate()
-    images, labels = _first(train_set, config.train_size)
+    images, labels = _checked(train_set)
     if test_set is not None:
-        test_set = _first(test_set, config.test_size)
+        test_set = _checked(test_set)
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
         yield from _train_loop(model, config, images, labels, test_set, should_stop)
 
@@ -144,9 +155,8 @@ def _train_loop(model, config, images, labels, test_set, should_stop):
             recent.append((loss * len(batch), correct, len(batch)))
             yield _progress("batch", config, epoch, step, steps_per_epoch, seen, n, recent, optimizer.lr, busy)
         if test_set is not None:
-            test_loss, test_accuracy = evaluate(model, *test_set)
             yield _progress("epoch", config, epoch, steps_per_epoch, steps_per_epoch, seen, n, recent,
-                            optimizer.lr, busy, test_loss, test_accuracy)
+                            optimizer.lr, busy, *score(model, *test_set))
 
 
 def _augmenter(config):
@@ -190,7 +200,7 @@ def _diverged(loss, lr, epoch, step):
 
 
 def _progress(kind, config, epoch, step, steps_per_epoch, seen, n, recent, lr, busy,
-              test_loss=None, test_accuracy=None):
+              test_loss=None, test_accuracy=None, test_probabilities=None):
     total = n * config.epochs
     weighted_loss = sum(r[0] for r in recent)
     correct = sum(r[1] for r in recent)
@@ -200,15 +210,10 @@ def _progress(kind, config, epoch, step, steps_per_epoch, seen, n, recent, lr, b
         kind=kind, epoch=epoch, epochs=config.epochs, step=step, steps_per_epoch=steps_per_epoch,
         images_seen=seen, total_images=total, loss=weighted_loss / count, accuracy=correct / count,
         learning_rate=lr, images_per_s=speed, eta_s=(total - seen) / speed if speed else float("inf"),
-        test_loss=test_loss, test_accuracy=test_accuracy,
+        test_loss=test_loss, test_accuracy=test_accuracy, test_probabilities=test_probabilities,
     )
 
 
-def main(argv=None):
-    from core.cli import main as cli_main
 
-    return cli_main(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # the command line is core.cli's; this module never imports it (no import circle)
+    raise SystemExit("digitpad-train: run it as `digitpad-train` or `python -m core.cli`.")

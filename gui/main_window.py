@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data import mnist_problem
+from core.dataset_choice import DatasetChoice
 from core.errors import ModelFileError
 from gui.views.canvas import PEN_WIDTH_RANGE, DrawingCanvas
 from gui.background.download import DownloadController
@@ -25,7 +26,6 @@ from gui.views.prediction_view import PredictionView
 from gui.views.results import ResultsView
 from gui.settings import make_settings, read_int
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
-from gui.training.data_source import TrainingData
 from gui.panels.training_panel import TrainingPanel
 from gui.panels.why import WhyPanel
 from gui.views.arithmetic import Selection
@@ -34,6 +34,7 @@ from gui.training.messages import Result, State
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
 JOIN_TIMEOUT_MS = 1000
+LAST_JOIN_TIMEOUT_MS = 15000   # a training process that outlived SIGKILL (stuck in the kernel) gets this much more
 DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
 
 
@@ -394,16 +395,15 @@ class MainWindow(QMainWindow):
     # ---- training ---------------------------------------------------------------------------
     def start_training(self) -> None:
         panel = self.training_panel
-        config = panel.config()
         personal = None
         if self.teach_panel.mix_into_training:
             dataset = self.teach_panel.dataset
             personal = (dataset.images.copy(), dataset.labels.copy())
-        load_data = TrainingData(panel.source(), config.train_size, personal)   # loaded by the training process
+        data = DatasetChoice(panel.source(), panel.train_size(), personal=personal)   # loaded by the training process
         panel.start_run()
         self.statusBar().clearMessage()
         self.results_view.clear()
-        self.training.start(self.model.copy(), replace(config, train_size=None), load_data)
+        self.training.start(self.model.copy(), panel.config(), data)
 
     def _training_state_changed(self, state: State) -> None:
         self.training_panel.set_training_state(state)
@@ -494,5 +494,5 @@ class MainWindow(QMainWindow):
         training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
         self.download.shutdown(DOWNLOAD_JOIN_MS)   # one stuck on a silent server is abandoned, not waited for
         if not training_stopped:
-            self.training.shutdown(15000)
+            self.training.shutdown(LAST_JOIN_TIMEOUT_MS)
         super().closeEvent(event)

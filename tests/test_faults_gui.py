@@ -219,7 +219,7 @@ def small_run(window, **config):
     panel.batch_spin.setValue(16)
     panel.augment_check.setChecked(False)
     if config:                                    # settings the spin boxes cannot reach
-        chosen = TrainConfig(**{"batch_size": 16, "train_size": 256, "augment": False, **config})
+        chosen = TrainConfig(**{"batch_size": 16, "augment": False, **config})
         panel.config = lambda: chosen
 
 

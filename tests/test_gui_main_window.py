@@ -118,7 +118,7 @@ def test_settings_persist_between_runs(qtbot, pretrained, monkeypatch):
     second = open_window(qtbot)
     assert second.canvas.pen_width() == 31 == second.pen_slider.value()
     config = second.training_panel.config()
-    assert (config.epochs, config.learning_rate, config.train_size) == (7, 0.0375, 3000)
+    assert (config.epochs, config.learning_rate, second.training_panel.train_size()) == (7, 0.0375, 3000)
     # The offscreen test screen is too small to show that size again; check what was handed back.
     assert restored == [geometry]
 

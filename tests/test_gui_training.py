@@ -1,6 +1,6 @@
 """Training and downloading from the GUI: progress, live filters, pause/resume/stop, clean shutdown.
 
-Training runs in a child process, so the data is described (TrainingData), never a lambda.
+Training runs in a child process, so the data is described (DatasetChoice), never a lambda.
 """
 import os
 import signal
@@ -13,19 +13,19 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from core import data, paths
+from core.dataset_choice import DatasetChoice
 from core.errors import DownloadCancelled
 from core.network import CNN
 from core.train import TrainConfig, train
 from gui.background.download import DownloadController
-from gui.main_window import MainWindow
+from gui.main_window import JOIN_TIMEOUT_MS, LAST_JOIN_TIMEOUT_MS, MainWindow
 from simulate import DIGIT_THREE, drag_stroke
-from gui.training.data_source import TrainingData, load_training_data
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
 
 SMALL = 256
 TEST_SIZE = 200
-SMALL_SETS = TrainingData("sample", SMALL)     # loaded in the child: the sample's first 256 images
+SMALL_SETS = DatasetChoice("sample", SMALL)    # loaded in the child: the sample's first 256 images
 
 
 @pytest.fixture
@@ -37,8 +37,7 @@ def controller(qtbot):
 
 def long_config(**changes):
     """Enough steps that a test can pause and stop it midway (it is always stopped)."""
-    return TrainConfig(**{"epochs": 500, "batch_size": 8, "learning_rate": 0.01, "augment": False,
-                          "test_size": TEST_SIZE, **changes})
+    return TrainConfig(**{"epochs": 500, "batch_size": 8, "learning_rate": 0.01, "augment": False, **changes})
 
 
 def assert_ended(process):
@@ -55,15 +54,16 @@ def test_short_run_reports_progress_sends_the_trained_weights_and_scores_the_tes
     controller.progressed.connect(progress.append)
     controller.paramsUpdated.connect(snapshots.append)
     controller.tested.connect(results.append)
-    config = TrainConfig(epochs=1, batch_size=16, learning_rate=0.02, augment=False, test_size=TEST_SIZE)
+    config = TrainConfig(epochs=1, batch_size=16, learning_rate=0.02, augment=False)
+    sets = DatasetChoice("sample", SMALL, TEST_SIZE)
     with qtbot.waitSignal(controller.finished, timeout=20000) as finished:
-        controller.start(model, config, SMALL_SETS)
+        controller.start(model, config, sets)
     assert finished.args == [Result.FINISHED] and controller.state() == State.IDLE and not controller.is_busy()
     assert progress and progress[-1].kind == "epoch" and progress[-1].test_accuracy is not None
     assert np.array_equal(model.params["conv.filters"], start["conv.filters"])     # the GUI's model is untouched
 
     expected = CNN(seed=3)                           # the same run here gives the child's final weights
-    for _ in train(expected, config, *SMALL_SETS()):
+    for _ in train(expected, config, *sets.load()[:2]):
         pass
     for name, array in expected.params.items():
         np.testing.assert_array_equal(snapshots[-1][name], array)
@@ -78,8 +78,8 @@ def test_personal_samples_are_mixed_into_the_childs_training_set(qtbot, controll
     controller.progressed.connect(progress.append)
     config = TrainConfig(epochs=1, batch_size=64, augment=False)
     with qtbot.waitSignal(controller.finished, timeout=20000):
-        controller.start(CNN(seed=0), config, TrainingData("sample", SMALL, personal))
-    mixed, _ = load_training_data("sample", SMALL, personal)
+        controller.start(CNN(seed=0), config, DatasetChoice("sample", SMALL, personal=personal))
+    mixed, _, _ = DatasetChoice("sample", SMALL, personal=personal).load()
     assert len(mixed[1]) > SMALL
     assert progress[-1].total_images == len(mixed[1])
 
@@ -138,7 +138,7 @@ def test_loading_errors_reach_the_user(qtbot, controller, tmp_path):
     controller.failed.connect(failures.append)
     controller.paramsUpdated.connect(snapshots.append)
     with qtbot.waitSignal(controller.finished, timeout=10000) as finished:
-        controller.start(CNN(seed=0), TrainConfig(epochs=1), TrainingData("mnist", data_dir=str(tmp_path)))
+        controller.start(CNN(seed=0), TrainConfig(epochs=1), DatasetChoice("mnist", data_dir=str(tmp_path)))
     assert finished.args == [Result.FAILED] and len(failures) == 1
     assert str(tmp_path) in failures[0] and "train-images-idx3-ubyte.gz" in failures[0]
     assert snapshots == []                           # nothing was trained: the model is untouched
@@ -174,7 +174,7 @@ def test_a_training_process_that_cannot_start_is_reported(qtbot, controller, mon
 
 
 def test_the_training_process_never_imports_qt():
-    code = ("import sys, gui.training.process, gui.training.data_source; "
+    code = ("import sys, gui.training.process; "
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -233,6 +233,13 @@ def test_closing_the_window_mid_training_ends_the_training_process(qtbot, window
     assert relay.isFinished() and not window.training.is_busy()
 
 
+def test_closing_waits_longer_for_a_training_process_the_first_shutdown_could_not_end(qtbot, window, monkeypatch):
+    answers, calls = iter([False, True]), []
+    monkeypatch.setattr(window.training, "shutdown", lambda timeout_ms: calls.append(timeout_ms) or next(answers))
+    window.close()
+    assert calls == [JOIN_TIMEOUT_MS, LAST_JOIN_TIMEOUT_MS]
+
+
 def test_shutdown_ends_a_child_that_does_not_answer(qtbot, controller):
     progress = []
     controller.progressed.connect(progress.append)
@@ -241,10 +248,26 @@ def test_shutdown_ends_a_child_that_does_not_answer(qtbot, controller):
     process = controller.child_process()
     os.kill(process.pid, signal.SIGSTOP)             # frozen: it cannot read the stop command
     started = time.monotonic()
-    assert controller.shutdown(300)
+    assert controller.shutdown(300) is True
     assert time.monotonic() - started < 1.0
     assert_ended(process)
     assert not controller.is_busy()
+
+
+def test_shutdown_says_false_while_the_child_outlives_it_and_a_later_one_ends_it(qtbot, controller):
+    progress = []
+    controller.progressed.connect(progress.append)
+    controller.start(CNN(seed=0), long_config(), SMALL_SETS)
+    qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
+    process = controller.child_process()
+    os.kill(process.pid, signal.SIGSTOP)             # cannot read the stop command, nor act on SIGTERM
+    process.terminate = process.kill = lambda: None  # and, for this test, SIGKILL does not get through
+    assert controller.shutdown(300) is False
+    assert process.exitcode is None and controller.is_busy() and controller.child_process() is process
+    del process.terminate, process.kill              # the signals work again
+    assert controller.shutdown(300) is True
+    assert_ended(process)
+    assert not controller.is_busy() and controller.state() == State.IDLE
 
 
 def test_closing_the_window_mid_download_joins_the_thread(qtbot, window, monkeypatch):

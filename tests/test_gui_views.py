@@ -5,7 +5,7 @@ import pytest
 from gui.views.colormap import diverging_rgb, symmetric_limit
 from gui.views.network_view import FeatureMapView, FilterView, InputView
 from gui.views.prediction_view import BLANK_TEXT, PredictionView
-from gui.views.tiles import qimage_to_rgb
+from qimages import qimage_to_rgb
 
 
 def test_diverging_map_is_white_at_zero_and_opposite_hues_at_the_limits():

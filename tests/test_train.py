@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from core.data import load_mnist, load_sample
+from core.dataset_choice import first
 from core.errors import TrainingDiverged
 from core.network import CNN
 from core.train import TrainConfig, evaluate, train
 
-QUICK = TrainConfig(epochs=2, batch_size=32, learning_rate=0.05, momentum=0.9, train_size=2000, augment=False)
+QUICK = TrainConfig(epochs=2, batch_size=32, learning_rate=0.05, momentum=0.9, augment=False)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def test_a_short_seeded_run_lowers_the_loss_and_beats_chance_by_far(sample):
     train_set, test_set = sample
     model = CNN(seed=0)
     before_loss, _ = evaluate(model, *test_set)
-    progress = list(train(model, QUICK, train_set, test_set))
+    progress = list(train(model, QUICK, first(train_set, 2000), test_set))
     after_loss, accuracy = evaluate(model, *test_set)
     assert after_loss < before_loss / 3
     assert accuracy > 0.85  # 2,000 images, two epochs; measured 0.882 on the held-out sample
@@ -35,15 +36,17 @@ def test_a_short_seeded_run_lowers_the_loss_and_beats_chance_by_far(sample):
     epochs = [p for p in progress if p.kind == "epoch"]
     assert len(batches) == 126 and batches[-1].images_seen == 4000 and batches[-1].fraction == 1
     assert len(epochs) == 2 and epochs[-1].test_accuracy == pytest.approx(accuracy)
+    np.testing.assert_allclose(epochs[-1].test_probabilities, model.predict_proba(test_set[0]), atol=1e-6)
+    assert batches[-1].test_probabilities is None
     assert batches[-1].images_per_s > 0 and batches[-1].eta_s == 0
 
 
 def test_training_is_reproducible_for_a_seed(sample):
-    config = TrainConfig(epochs=1, batch_size=16, train_size=300, augment=True, seed=3)
+    config = TrainConfig(epochs=1, batch_size=16, augment=True, seed=3)
     runs = []
     for _ in range(2):
         model = CNN(seed=1)
-        for _ in train(model, config, sample[0]):
+        for _ in train(model, config, first(sample[0], 300)):
             pass
         runs.append(params_of(model))
     for name in runs[0]:
@@ -52,15 +55,15 @@ def test_training_is_reproducible_for_a_seed(sample):
 
 @pytest.mark.faults
 def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
-    config = TrainConfig(epochs=1, batch_size=10, train_size=200, augment=False, seed=2)
+    config = TrainConfig(epochs=1, batch_size=10, augment=False, seed=2)
     stopped = CNN(seed=0)
     count = 0
-    for p in train(stopped, config, sample[0], should_stop=lambda: count >= 5):
+    for p in train(stopped, config, first(sample[0], 200), should_stop=lambda: count >= 5):
         count += 1
     assert count == 5
     # Same seed, same data: a run of 5 steps ends on identical weights.
     five = CNN(seed=0)
-    for i, _ in enumerate(train(five, config, sample[0])):
+    for i, _ in enumerate(train(five, config, first(sample[0], 200))):
         if i == 4:
             break
     for name in five.params:
@@ -70,10 +73,10 @@ def test_stopping_between_batches_leaves_the_model_of_exactly_k_steps(sample):
 @pytest.mark.faults
 def test_divergence_stops_with_a_message_and_restores_the_last_good_weights(sample):
     model = CNN(seed=0)
-    config = TrainConfig(epochs=1, batch_size=32, learning_rate=1000, momentum=0.9, train_size=640, augment=False)
+    config = TrainConfig(epochs=1, batch_size=32, learning_rate=1000, momentum=0.9, augment=False)
     states = [params_of(model)]  # the weights before the run, then after every finished step
     with pytest.raises(TrainingDiverged, match="learning rate") as info:
-        for _ in train(model, config, sample[0]):
+        for _ in train(model, config, first(sample[0], 640)):
             states.append(params_of(model))
     assert "restored" in str(info.value)
     assert all(np.all(np.isfinite(v)) for v in model.params.values())
@@ -99,15 +102,15 @@ def test_full_mnist_one_epoch_reaches_a_stated_accuracy(mnist_dir):
     train_set = load_mnist("train", mnist_dir)
     test_set = load_mnist("test", mnist_dir)
     model = CNN(seed=0)
-    config = TrainConfig(epochs=1, batch_size=64, learning_rate=0.05, train_size=20000, augment=False)
-    for _ in train(model, config, train_set):
+    config = TrainConfig(epochs=1, batch_size=64, learning_rate=0.05, augment=False)
+    for _ in train(model, config, first(train_set, 20000)):
         pass
     _, accuracy = evaluate(model, *test_set)
     assert accuracy > 0.91  # measured 0.927 on the 10,000 test images
 
 
 def run_cli(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "core.train", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_cli_tutorial_run_prints_the_tutorial_lines(tmp_path):
@@ -160,7 +163,7 @@ def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
     save = tmp_path / "model.npz"
     save.write_bytes(b"the user's earlier model")
     process = subprocess.Popen(
-        [sys.executable, "-m", "core.train", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
+        [sys.executable, "-m", "core.cli", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 60

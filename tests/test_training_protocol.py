@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from core.dataset_choice import DatasetChoice
 from core.network import CNN
 from core.train import TrainConfig
 from gui.training import messages
@@ -23,8 +24,11 @@ RNG = np.random.default_rng(0)
 TINY = (RNG.integers(0, 256, (32, 28, 28), dtype=np.uint8), RNG.integers(0, 10, 32, dtype=np.uint8))
 
 
-def tiny_data():
-    return TINY, TINY
+class TinyData:
+    """Stands in for a DatasetChoice: a small random set, no files read."""
+
+    def load(self):
+        return TINY, TINY, "32 random images"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def run_child(*commands, close_commands=False):
         command_writer.send(command)
     if close_commands:
         command_writer.close()
-    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=2, batch_size=8, augment=False), tiny_data)
+    job = TrainingJob(CNN(seed=0), TrainConfig(epochs=2, batch_size=8, augment=False), TinyData())
     TrainingRun(job, outbox, command_reader).run()
     return outbox.reports
 
@@ -118,7 +122,7 @@ def test_the_window_refuses_an_unknown_report_and_ends_the_training_process(qtbo
     progress, failures = [], []
     controller.progressed.connect(progress.append)
     controller.failed.connect(failures.append)
-    controller.start(CNN(seed=0), TrainConfig(epochs=500, batch_size=8, augment=False), tiny_data_for_child())
+    controller.start(CNN(seed=0), TrainConfig(epochs=500, batch_size=8, augment=False), DatasetChoice("sample", 64))
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
     process = controller.child_process()
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
@@ -128,7 +132,46 @@ def test_the_window_refuses_an_unknown_report_and_ends_the_training_process(qtbo
     assert process.exitcode is not None and not controller.is_busy() and controller.state() == State.IDLE
 
 
-def tiny_data_for_child():
-    """A picklable description of a small real training set (the child loads it itself)."""
-    from gui.training.data_source import TrainingData
-    return TrainingData("sample", 64)
+def test_a_run_scores_its_test_set_once_per_epoch_and_never_again_at_the_end(monkeypatch):
+    import core.train
+
+    scored = []
+    real_score = core.train.score
+
+    def counting_score(model, images, labels, *args):
+        scored.append(len(labels))
+        return real_score(model, images, labels, *args)
+    monkeypatch.setattr(core.train, "score", counting_score)
+    monkeypatch.setattr(CNN, "predict_proba", lambda *args: pytest.fail("the test set was scored again"))
+    reports = run_child()                               # 2 epochs
+    assert scored == [len(TINY[1])] * 2
+    tested = [report for report in reports if type(report).__name__ == "Tested"]
+    last_epoch = [r.progress for r in reports if isinstance(r, ProgressReport) and r.progress.kind == "epoch"][-1]
+    assert len(tested) == 1 and tested[0].probabilities.shape == (len(TINY[1]), 10)
+    predicted = tested[0].probabilities.argmax(axis=1)
+    assert np.mean(predicted == TINY[1]) == pytest.approx(last_epoch.test_accuracy)   # the same scoring
+    assert last_epoch.test_probabilities is None        # the answers travel once, in Tested
+
+
+class ExitedChild:
+    """Stands in for the child's Process in ReportRelay: already ended."""
+    exitcode = 0
+
+    def join(self, timeout=None):
+        pass
+
+
+def test_the_relay_passes_unreadable_bytes_on_as_something_the_window_refuses(qtbot):
+    from gui.training.controller import ReportRelay
+
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    writer.send_bytes(b"not a pickle")
+    writer.send(Outcome(Result.FINISHED))
+    relay, relayed = ReportRelay(7, reader, ExitedChild()), []
+    relay.report.connect(lambda run, report: relayed.append((run, report)))
+    relay.run()                                         # in this thread: the emits arrive at once
+    assert [run for run, _ in relayed] == [7, 7]
+    unreadable, last = relayed[0][1], relayed[1][1]
+    assert not isinstance(unreadable, Report) and last == Outcome(Result.FINISHED)
+    gui = vars(TrainingController)["_handle"].dispatcher
+    assert gui.dispatch(type(unreadable)) is gui.dispatch(object)   # no handler: the controller refuses it

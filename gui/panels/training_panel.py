@@ -150,10 +150,12 @@ class TrainingPanel(QWidget):
 
     # ---- reading the choices ----------------------------------------------------------------
     def config(self) -> TrainConfig:
-        size = self.size_spin.value()
         return TrainConfig(epochs=self.epochs_spin.value(), batch_size=self.batch_spin.value(),
-                           learning_rate=self.lr_spin.value(), train_size=size or None,
-                           augment=self.augment_check.isChecked())
+                           learning_rate=self.lr_spin.value(), augment=self.augment_check.isChecked())
+
+    def train_size(self) -> int | None:
+        """Train on the first N images; None: all."""
+        return self.size_spin.value() or None
 
     def source(self) -> str:
         """"sample" or "mnist"."""

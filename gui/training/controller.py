@@ -17,22 +17,24 @@ report with no handler ends the run as failed.
 import logging
 import multiprocessing
 import signal
+from dataclasses import dataclass
 from functools import singledispatchmethod
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from core.dataset_choice import DatasetChoice
 from core.train import TrainConfig
 from gui.training.messages import (
     Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Result, Resume, State, Stop, Tested,
     refuse,
 )
-from gui.training.process import LoadData, TrainingJob, run_training
+from gui.training.process import TrainingJob, run_training
 
 __all__ = ["Result", "State", "Tested", "TrainingController"]
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) child gets before SIGKILL
+STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) or killed child gets to end
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -48,6 +50,12 @@ def crash_message(exitcode: int | None) -> str:
         how = f"ended unexpectedly (exit code {exitcode})"
     return (f"The training process {how}. The network keeps the weights of the last update "
             f"shown; start training again to continue.")
+
+
+@dataclass(frozen=True)
+class UnreadableReport:
+    """What the relay passes on when the child's bytes cannot be read back: deliberately no Report."""
+    error: Exception
 
 
 class ReportRelay(QThread):
@@ -82,6 +90,8 @@ class ReportRelay(QThread):
                 report = self._reports.recv()           # blocks without holding the GIL
             except (EOFError, OSError):
                 return False
+            except Exception as error:                  # bytes that unpickle to no message of ours
+                report = UnreadableReport(error)        # refused by the controller, which ends the run
             self.report.emit(self._run, report)
             if isinstance(report, Outcome):
                 return True
@@ -118,11 +128,10 @@ class TrainingController(QObject):
         """The running training process (multiprocessing.Process) or None: for tests and diagnostics."""
         return self._process
 
-    def start(self, model, config: TrainConfig, load_data: LoadData) -> None:
-        """Train a copy of `model` in a child process on the data `load_data()` returns there.
+    def start(self, model, config: TrainConfig, data: DatasetChoice) -> None:
+        """Train a copy of `model` in a child process on the images `data` chooses (loaded there).
 
-        `load_data` must be picklable (gui.training.data_source.TrainingData); `model` itself is never
-        changed: the new weights arrive through `paramsUpdated`.
+        `model` itself is never changed: the new weights arrive through `paramsUpdated`.
         """
         if self._process is not None:
             raise RuntimeError("training is already running")
@@ -130,7 +139,7 @@ class TrainingController(QObject):
         report_reader, report_writer = context.Pipe(duplex=False)
         command_reader, command_writer = context.Pipe(duplex=False)
         process = context.Process(target=run_training, name="digitpad-training", daemon=True,
-                                  args=(TrainingJob(model, config, load_data), report_writer, command_reader))
+                                  args=(TrainingJob(model, config, data), report_writer, command_reader))
         try:
             process.start()
         except OSError as error:       # out of memory or processes: tell the user, as for any failed run
@@ -169,20 +178,23 @@ class TrainingController(QObject):
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
-        then terminate it (SIGTERM, then SIGKILL after STOP_GRACE_S, which is part of the
+        then terminate it (SIGTERM, and SIGKILL after STOP_GRACE_S; both waits are part of the
         timeout). Reports still in flight are dropped.
-        Returns True: the child has ended and been reaped when this returns."""
+
+        Returns True when no child is left (ended and reaped, or none was running); False when
+        the child outlived even SIGKILL within the timeout (e.g. stuck in the kernel): the run is
+        kept, so a later shutdown can wait for it again."""
         process, relay = self._process, self._relay
         if process is None:
             return True
         self.stop()
-        process.join(max(timeout_ms / 1000 - STOP_GRACE_S, 0))
+        process.join(max(timeout_ms / 1000 - 2 * STOP_GRACE_S, 0))
+        for end in (process.terminate, process.kill):
+            if process.exitcode is None:
+                end()
+                process.join(STOP_GRACE_S)
         if process.exitcode is None:
-            process.terminate()
-            process.join(STOP_GRACE_S)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
+            return False
         relay.report.disconnect(self._dispatch)
         self._forget_run()             # the child's pipe is closed now, so the relay ends at once
         return True

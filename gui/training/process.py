@@ -1,4 +1,4 @@
-"""The training child process: loads the images, trains, scores the test set, reports by pipe.
+"""The training child process: loads the images, trains, reports by pipe.
 
 gui.training.controller starts `run_training` in a process made with the "spawn" method, so the
 GUI's event loop never shares the GIL or a CPU priority with the training loop. This module
@@ -10,14 +10,12 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import singledispatchmethod
 
-import numpy as np
-
+from core.dataset_choice import Dataset, DatasetChoice
 from core.errors import DigitpadError
-from core.train import TrainConfig, train
+from core.train import Progress, TrainConfig, train
 from gui.training.messages import (
     Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Report, Result, Resume, Stop, Tested,
     refuse,
@@ -27,19 +25,15 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.1     # at most ~10 progress reports a second
 SNAPSHOT_INTERVAL_S = 0.15    # and ~7 weight snapshots a second
-TEST_CHUNK = 1000             # test images scored per step of the final evaluation
 NICENESS = 10                 # the GUI gets the CPU first when both want it
-
-Dataset = tuple[np.ndarray, np.ndarray]          # images (N, 28, 28) uint8, labels (N,) uint8
-LoadData = Callable[[], tuple[Dataset, Dataset | None]]
 
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """Everything the child needs; pickled to it, so `load_data` must be picklable (no lambda)."""
+    """Everything the child needs; pickled to it."""
     model: object               # core.network.CNN, trained in the child (the GUI's copy is untouched)
     config: TrainConfig
-    load_data: LoadData         # e.g. gui.training.data_source.TrainingData
+    data: DatasetChoice         # the child loads the images itself: only the choice travels
 
 
 def run_training(job: TrainingJob, reports, commands) -> None:
@@ -67,7 +61,7 @@ class TrainingRun:
     def __init__(self, job: TrainingJob, reports, commands):
         self._model = job.model
         self._config = job.config
-        self._load_data = job.load_data
+        self._data = job.data
         self._reports = reports
         self._commands = commands
         self._stopped = False
@@ -76,11 +70,11 @@ class TrainingRun:
 
     def run(self) -> None:
         try:
-            train_set, test_set = self._load_data()
+            train_set, test_set, _ = self._data.load()
             if not self._should_stop():
-                self._train(train_set, test_set)
-            if test_set is not None and not self._should_stop():
-                self._score(test_set)
+                last = self._train(train_set, test_set)
+                if not self._should_stop():           # scored with the last epoch: not scored again
+                    self._send(Tested(*test_set, last.test_probabilities))
             self._send(Outcome(Result.STOPPED if self._stopped else Result.FINISHED))
         except DigitpadError as error:
             self._fail(str(error))
@@ -129,15 +123,18 @@ class TrainingRun:
         self._paused = False
 
     # ---- the run -----------------------------------------------------------------------------
-    def _train(self, train_set: Dataset, test_set: Dataset | None) -> None:
+    def _train(self, train_set: Dataset, test_set: Dataset) -> Progress | None:
+        """Train, reporting as it goes; the last epoch's Progress (with the test set's answers)."""
         self._started_training = True
         last_progress = last_snapshot = 0.0
-        pending = None                                  # the newest progress not yet reported
+        pending = last_epoch = None                     # the newest progress not yet reported
         for progress in train(self._model, self._config, train_set, test_set, self._should_stop):
             now = time.monotonic()
             pending = progress
+            if progress.kind == "epoch":
+                last_epoch = progress
             if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
-                self._send(ProgressReport(progress))
+                self._send(ProgressReport(_light(progress)))
                 last_progress, pending = now, None
             if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
                 self._send_params()
@@ -146,27 +143,16 @@ class TrainingRun:
                 pending = self._report_pause(pending)
                 self._wait_while_paused()
         if pending is not None:
-            self._send(ProgressReport(pending))
+            self._send(ProgressReport(_light(pending)))
         self._send_params()                             # the final weights, also after a stop
+        return last_epoch
 
     def _report_pause(self, pending):
         """Show exactly where training paused; returns the (now empty) pending progress."""
         if pending is not None:
-            self._send(ProgressReport(pending))
+            self._send(ProgressReport(_light(pending)))
         self._send_params()
         return None
-
-    def _score(self, test_set: Dataset) -> None:
-        images, labels = test_set
-        if self._config.test_size is not None:
-            images, labels = images[:self._config.test_size], labels[:self._config.test_size]
-        chunks = []
-        for start in range(0, len(images), TEST_CHUNK):
-            if self._should_stop():
-                return
-            chunks.append(self._model.predict_proba(images[start:start + TEST_CHUNK]))  # (B, 10)
-        probabilities = np.concatenate(chunks) if chunks else np.zeros((0, 10))        # (N, 10)
-        self._send(Tested(images, labels, probabilities))
 
     def _fail(self, message: str) -> None:
         if self._started_training:                      # the weights core kept (restored on divergence)
@@ -179,3 +165,8 @@ class TrainingRun:
 
     def _send(self, report: Report) -> None:
         self._reports.send(report)
+
+
+def _light(progress: Progress) -> Progress:
+    """The progress without the test set's answers: they travel once, in the Tested report."""
+    return replace(progress, test_probabilities=None) if progress.test_probabilities is not None else progress

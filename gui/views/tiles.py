@@ -161,10 +161,3 @@ class ColorBar(QWidget):
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter, "0")
         painter.drawText(text, Qt.AlignmentFlag.AlignRight, f"+{self._limit:.3g}")
 
-
-def qimage_to_rgb(image: QImage) -> np.ndarray:
-    """An RGB888 QImage back as uint8 (H, W, 3) (tests, screenshots)."""
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    height, width, stride = image.height(), image.width(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
-    return rows[:, :3 * width].reshape(height, width, 3).copy()

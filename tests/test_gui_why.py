@@ -145,6 +145,16 @@ def test_why_a_rather_than_b_defaults_to_the_runner_up(drawn):
     np.testing.assert_allclose(cells, explain.evidence_difference(window.model, network_input(window), 1, 7))
 
 
+def test_clicking_an_evidence_tile_shows_that_pooled_cells_arithmetic(drawn):
+    window = drawn
+    why = window.why_panel
+    why.setCurrentWidget(why.evidence)
+    grid = why.evidence.filter_tiles
+    QTest.mouseClick(grid, Qt.MouseButton.LeftButton, pos=pixel_point(grid, 6, 3, 9, 13))
+    assert why.currentWidget() is why.arithmetic
+    assert why.arithmetic.selection() == Selection("pool", 6, 3, 9)
+
+
 def test_views_recompute_only_when_visible(window, qtbot):
     evidence = window.why_panel.evidence
     drag_stroke(window.canvas, DIGIT_THREE)

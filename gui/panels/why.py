@@ -78,6 +78,9 @@ class WhyPanel(QTabWidget):
         self._stale = set(range(self.count()))
         self.currentChanged.connect(lambda _: self._refresh_current())
         self.digit_map.imageChosen.connect(self.imageChosen)
+        # A cell of an evidence tile is a pooled cell: clicking it shows that cell's arithmetic.
+        self.evidence.filter_tiles.pixelClicked.connect(
+            lambda f, row, col: self.show_arithmetic(Selection("pool", f, row, col)))
         self.filter_lab.modelEdited.connect(self._edited_in_lab)
 
     # ---- public API ---------------------------------------------------------------------------

@@ -21,6 +21,8 @@ BAR_FOR = "#d9544d"
 BAR_AGAINST = "#4d7fd9"
 BAR_BIAS = "#9aa0aa"
 OVERLAY_STRENGTH = 0.8
+PER_FILTER_TITLE = "Per filter: the maps and their sums (bias + bars = score)"
+PER_FILTER_DIFFERENCE = "Per filter: the differences (bias difference + bars = score difference)"
 
 
 def evidence_rgb(image, cells, limit) -> np.ndarray:
@@ -72,7 +74,7 @@ class EvidenceView(QWidget):
         self.filter_tiles.setToolTip("The same evidence through each filter; the tiles add up to the big map.")
         self.bars = self._build_bars()
 
-        per_filter = QGroupBox("Per filter: the maps and their sums (bias + bars = score)")
+        per_filter = self.per_filter_box = QGroupBox(PER_FILTER_TITLE)
         per_filter_layout = QVBoxLayout(per_filter)
         per_filter_layout.addWidget(self.filter_tiles, 1)
         per_filter_layout.addWidget(self.bars, 1)
@@ -157,6 +159,7 @@ class EvidenceView(QWidget):
             self.summary.setText(
                 f"Why {a} rather than {b}: score {a} − score {b} = {gap:+.2f} = bias difference "
                 f"{bias:+.2f} + the filter sums. Red cells favour {a}, blue favour {b}.")
+        self.per_filter_box.setTitle(PER_FILTER_TITLE if b is None else PER_FILTER_DIFFERENCE)
         self._shown = (a, b, cells, bars, bias)
         self._draw(image, cells, bars, bias)
 

@@ -108,6 +108,7 @@ class FilterLab(QWidget):
     def _build(self) -> None:
         self.filter_buttons = QButtonGroup(self)
         self.filter_row = QHBoxLayout()
+        self.filter_row.setSpacing(3)
         self.filter_row.addWidget(QLabel("Filter"))
         self.filter_buttons.idClicked.connect(self.choose_filter)
         self.on_box = QCheckBox("on")
@@ -155,7 +156,7 @@ class FilterLab(QWidget):
         self.accuracy_label.setWordWrap(True)
         self.prediction_label = QLabel()
         self.prediction_label.setWordWrap(True)
-        self.evidence_picture = TileGrid(columns=1, min_tile=110, captions=False)
+        self.evidence_picture = TileGrid(columns=1, min_tile=80, captions=False)
         self.evidence_picture.setToolTip("The evidence for the predicted digit with these filters "
                                          "(red for, blue against)")
 
@@ -287,7 +288,7 @@ class FilterLab(QWidget):
         for f in range(count):
             button = QPushButton(str(f + 1))
             button.setCheckable(True)
-            button.setFixedWidth(30)
+            button.setFixedWidth(26)
             button.setToolTip(f"Edit filter {f + 1}")
             self.filter_buttons.addButton(button, f)
             self.filter_row.insertWidget(self.filter_row.count(), button)

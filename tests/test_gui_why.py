@@ -382,3 +382,37 @@ def test_the_digit_map_places_the_sample_and_the_drawing(qtbot, test_sample):
     with qtbot.waitSignal(view.imageChosen, timeout=1000) as signal:
         view._dot_clicked(view.dots, view.dots.points()[7:8])
     np.testing.assert_array_equal(signal.args[0], images[7])
+
+
+# ----- faults -------------------------------------------------------------------------------------
+
+def test_a_missing_sample_is_explained_in_the_lab_and_the_map(qtbot):
+    from core.errors import DataError
+
+    def missing():
+        raise DataError("sample-t10k-images-idx3-ubyte.gz is missing from assets/mnist-sample.")
+
+    lab = FilterLab(missing, missing)
+    qtbot.addWidget(lab)
+    image = np.zeros((28, 28), np.float32)
+    image[5:23, 13:16] = 255
+    lab.show_state(SHIPPED.copy(), image)
+    assert "could not be read" in lab.accuracy_text() and "missing" in lab.accuracy_text()
+    lab.train_button.click()                        # nothing to train on: said, nothing changed
+    assert not lab.training_job.is_running() and "could not be read" in lab.accuracy_text()
+    view = DigitMapView(missing)
+    qtbot.addWidget(view)
+    view.show_state(SHIPPED, image)
+    assert "could not be read" in view.status.text() and not view.job.is_running()
+
+
+def test_the_lab_rests_while_a_training_run_updates_the_weights(lab):
+    lab, model = lab
+    lab.train_button.click()
+    lab.set_enabled_for_training(True)
+    assert not lab.training_job.is_running()        # its own output-layer run is dropped
+    assert not lab.spins[0].isEnabled() and not lab.reset_button.isEnabled()
+    lab.set_model(model)                             # new weights arrive: still resting
+    assert not lab.on_box.isEnabled()
+    lab.set_enabled_for_training(False)
+    assert lab.spins[0].isEnabled() and lab.train_button.isEnabled()

@@ -219,9 +219,12 @@ class FilterLab(QWidget):
         self._training_run = training
         if training:
             self.training_job.cancel()
+            self.accuracy_job.cancel()
             self._trainee = None
             self.progress.setVisible(False)
         self._set_editing(not training)
+        if not training and self._model is not None and self.isVisible() and self._accuracy_needed():
+            self._start_accuracy()
 
     def _set_editing(self, enabled: bool) -> None:
         for widget in (self.reset_button, self.train_button, self.preset_combo, self.on_box, self.painter,
@@ -361,6 +364,9 @@ class FilterLab(QWidget):
         return self._baseline is None and not self.accuracy_job.is_running()
 
     def _start_accuracy(self) -> None:
+        if self._training_run:     # the weights change several times a second: measure when it stops
+            self.accuracy_label.setText("Training is running: the accuracy is measured again when it stops.")
+            return
         try:
             images, labels = self._load_test()
         except Exception as error:  # DataError or an unreadable file: say so, keep everything

@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
         self.prediction_view.digitClicked.connect(lambda d: self._show_why(Selection("score", d)))
         why.imageChosen.connect(self._put_on_canvas)
         why.modelEdited.connect(self._model_edited_in_lab)
+        why.arithmetic.selectionChanged.connect(     # the feature-map pixel being explained, outlined
+            lambda sel: self.feature_view.grid.set_highlight(sel.index if sel.kind == "conv" else None,
+                                                              sel.row, sel.col))
         self.teach_panel.samplesChanged.connect(self._own_samples_changed)
         self._own_samples_changed()
 

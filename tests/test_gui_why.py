@@ -82,6 +82,7 @@ def test_arrow_keys_slide_the_window(drawn, qtbot):
     for _ in range(30):
         QTest.keyClick(view, Qt.Key.Key_Right)
     assert view.selection().col == 25                # stops at the edge of the map
+    assert window.feature_view.grid._highlight == (0, 7, 25)   # outlined in the feature maps above
 
 
 def test_clicking_a_pooled_cell_shows_its_window_and_winner(drawn, qtbot):

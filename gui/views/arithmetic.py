@@ -14,9 +14,8 @@ from PySide6.QtWidgets import (
 
 from core import explain
 from gui.views.colormap import diverging_rgb, paper_rgb, symmetric_limit
-from gui.views.tiles import TileGrid, rgb_to_qimage
+from gui.views.tiles import HIGHLIGHT, TileGrid, rgb_to_qimage
 
-HIGHLIGHT = QColor("#e8a317")
 WINNER = QColor("#2e9e44")
 PROMPT = ("Click a pixel of a feature map (above), a cell of a pooled map, or a digit's score "
           "to see the arithmetic that made it.")
@@ -197,6 +196,10 @@ class ArithmeticView(QWidget):
         self._selection = selection
         self.setFocus()
         self._render()
+        if selection.kind == "pool":
+            self.pooled_grid.set_highlight(selection.index, selection.row, selection.col)
+        else:
+            self.pooled_grid.set_highlight(None)
         self.selectionChanged.emit(selection)
 
     def selection(self) -> Selection | None:

@@ -12,6 +12,7 @@ TooltipText = Callable[[int, int, int], str]
 CAPTION_HEIGHT = 16
 GAP = 6
 FRAME = QColor("#9aa0aa")
+HIGHLIGHT = QColor("#e8a317")
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -38,6 +39,7 @@ class TileGrid(QWidget):
         self._labels: list[str] = []
         self._tooltip: TooltipText | None = None
         self._placeholder = ""
+        self._highlight = None      # (tile, row, col): one pixel outlined, e.g. the one being explained
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -48,6 +50,11 @@ class TileGrid(QWidget):
         self._labels = labels or [str(i + 1) for i in range(len(rgb_tiles))]
         self._tooltip = tooltip
         self.updateGeometry()
+        self.update()
+
+    def set_highlight(self, tile: int | None, row: int = 0, col: int = 0) -> None:
+        """Outline pixel (row, col) of `tile`; None removes the outline."""
+        self._highlight = None if tile is None else (tile, row, col)
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -100,6 +107,13 @@ class TileGrid(QWidget):
             painter.drawImage(rect, image)
             painter.setPen(QPen(FRAME, 1))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            if self._highlight is not None and self._highlight[0] == index:
+                _, row, col = self._highlight
+                scale_x, scale_y = rect.width() / image.width(), rect.height() / image.height()
+                width, height = max(scale_x, 6), max(scale_y, 6)       # visible even on small tiles
+                painter.setPen(QPen(HIGHLIGHT, 2))
+                painter.drawRect(QRectF(rect.left() + (col + 0.5) * scale_x - width / 2,
+                                        rect.top() + (row + 0.5) * scale_y - height / 2, width, height))
             if self._captions:
                 painter.setPen(self.palette().text().color())
                 caption = QRect(rect.left(), rect.bottom() + 1, rect.width(), CAPTION_HEIGHT)

@@ -351,7 +351,12 @@ def test_the_window_puts_a_confusion_cell_digit_on_the_pad(window, test_sample, 
     probs = window.model.predict_proba(images)
     window.results_view.show_results(images, labels, probs)
     said = int(probs[0].argmax())
+    window.teach_panel.dataset.add(images[0], int(labels[0]))   # one of the user's own samples
+    window.teach_panel.samplesChanged.emit()
     window.results_view.show_cell(int(labels[0]), said)
+    in_cell = int(np.sum((labels == labels[0]) & (probs.argmax(axis=1) == said)))
+    assert len(window.results_view.gallery_images()) == in_cell + 1      # the test digits and the sample
+    assert window.results_view.gallery.item(0).text().startswith("yours")
     window.results_view.gallery.itemClicked.emit(window.results_view.gallery.item(0))
     shown = window.results_view.gallery_images()[0]
     assert window.prediction() is not None

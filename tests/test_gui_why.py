@@ -175,8 +175,8 @@ def test_digit_weights_follow_training_updates(drawn):
     window.why_panel.setCurrentWidget(view)
     np.testing.assert_array_equal(view.grid._pictures, explain.digit_pictures(window.model))
     params = window.model.get_params()
-    params["softmax.weights"] *= -2                 # as a paramsUpdated from the training process
-    window._training_params(params)
+    params["softmax.weights"] *= -2
+    window.training.paramsUpdated.emit(params)      # as the training process sends them
     np.testing.assert_array_equal(view.grid._pictures, explain.digit_pictures(window.model))
     assert view.grid.shape() == (10, 8)
     assert view.limit == pytest.approx(np.abs(params["softmax.weights"]).max())

@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MNIST  ?= $(shell $(BIN)/python -c "from core.paths import DEV_MNIST_DIR; print(DEV_MNIST_DIR)")
+MODEL  ?= assets/model.npz
 
-.PHONY: run test setup bench bench-gui bench-drawn faults screenshot model sample clean
+.PHONY: run test setup train wheel bench bench-gui bench-drawn faults screenshot model sample clean
 
 run: $(STAMP)
 	$(BIN)/digitpad
@@ -15,10 +16,20 @@ test: $(STAMP)
 
 setup: $(STAMP)
 
+# digitpad-train with ARGS, e.g. make train ARGS="--tutorial"
+train: $(STAMP)
+	$(BIN)/digitpad-train $(ARGS)
+
+# A self-contained wheel (the model, the sample and its attribution inside) in dist/; build/ is
+# removed first, as setuptools would otherwise package files left there by an earlier build.
+wheel: $(STAMP)
+	rm -rf build dist/digitpad-*.whl
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[gui,test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 bench: $(STAMP)
@@ -34,11 +45,12 @@ faults: $(STAMP)
 	$(BIN)/python tools/fault_report.py
 
 screenshot: $(STAMP)
-	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python tools/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python tools/screenshot.py --out-dir docs
 
-# The shipped model: the default recipe on full MNIST (see README).
+# The shipped model: the default recipe on full MNIST (see README). Refuses (status 1, the model
+# untouched) when $(MNIST) does not hold the four verified MNIST files, rather than train on the sample.
 model: $(STAMP)
-	$(BIN)/digitpad-train --data-dir $(MNIST) --save assets/model.npz
+	$(BIN)/digitpad-train --require-full-mnist --data-dir $(MNIST) --save $(MODEL)
 
 sample: $(STAMP)
 	$(BIN)/python tools/make_sample.py $(MNIST)

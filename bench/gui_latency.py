@@ -283,6 +283,7 @@ def main(argv=None) -> int:
         window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
         why_busy = measure_see_why(window, args.seconds)
+    window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
     print(f"GUI latency ({args.seconds:g} s of training on the MNIST sample in a child process, "

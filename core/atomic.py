@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+NAME_KEPT = 100   # of the target's name in the temporary name: a long legal name must not make it too long
+
 
 def save_npz(path, arrays, mode=None):
     """Write `arrays` (name -> array) to `path` as an .npz, atomically. `mode`: permissions."""
     path = Path(path)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp_name = _make_temp(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, **arrays)
@@ -27,6 +29,17 @@ def save_npz(path, arrays, mode=None):
     except BaseException:
         remove_quietly(temp_name)
         raise
+
+
+def check_writable(path):
+    """Create and remove the temporary file a save to `path` would make; OSError if that fails."""
+    handle, temp_name = _make_temp(Path(path))
+    os.close(handle)
+    remove_quietly(temp_name)
+
+
+def _make_temp(path: Path):
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:NAME_KEPT]}.", suffix=".tmp")
 
 
 def remove_quietly(name):

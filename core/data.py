@@ -13,6 +13,7 @@ from core.errors import DataError
 from core.idx import read_images, read_labels
 from core.mnist_format import SPLIT_FILES
 from core.paths import ASSETS_DIR, cache_dir
+from core.safefile import path_problem
 
 __all__ = [
     "MIRRORS", "SAMPLE_DIR", "SAMPLE_FILES", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
@@ -48,6 +49,9 @@ def mnist_available(data_dir=None) -> bool:
 def mnist_problem(data_dir=None) -> str | None:
     """None when full MNIST is ready in mnist_folder(data_dir); else a message saying what is wrong."""
     folder, origin = _locate(data_dir)
+    unusable = _folder_problem(folder, SHA256, origin)
+    if unusable:
+        return unusable
     missing = [name for name in SHA256 if not (folder / name).is_file()]
     damaged = [name for name in SHA256 if name not in missing and not file_verifies(folder / name, name)]
     if not missing and not damaged:
@@ -72,6 +76,9 @@ def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None,
     """
     names = _split_names(split)
     folder, origin = _locate(data_dir)
+    unusable = _folder_problem(folder, names, origin)
+    if unusable:
+        raise DataError(unusable)
     missing = [name for name in names if not (folder / name).is_file()]
     if missing and origin:
         raise DataError(
@@ -85,6 +92,17 @@ def load_mnist(split: str, data_dir=None, *, allow_download=True, progress=None,
     return _load_pair(folder, names)
 
 
+def _folder_problem(folder: Path, names, origin) -> str | None:
+    """A message when the folder or its files cannot even be looked at (no permission, name too long)."""
+    for path in (folder, *(folder / name for name in names)):
+        problem = path_problem(path)
+        if problem:
+            remedy = (f"Fix it or choose another folder (this one was chosen by {origin})." if origin
+                      else "Fix its permissions, or set DIGITPAD_DATA_DIR to a folder holding full MNIST.")
+            return f"Full MNIST cannot be used from {folder}: {problem} ({path.name}). {remedy}"
+    return None
+
+
 def load_sample(split: str):
     """The bundled real-MNIST sample: train 10,000 or test 2,000 images, 10% per digit."""
     _split_names(split)  # validates `split`
@@ -96,7 +114,9 @@ def load_dataset(source="auto", data_dir=None, allow_download=True, log=None, pr
 
     source "mnist": full MNIST via load_mnist (errors propagate). "sample": the bundled
     sample. "auto": full MNIST, falling back to the sample on DataError or DownloadError,
-    with log(message) told why. DownloadCancelled always propagates: the user asked to stop.
+    with log(message) told why, but only from the default (cache) location: a folder the user
+    named (data_dir, DIGITPAD_DATA_DIR) that is missing or damaged is their error to hear about,
+    not a reason to train on other data. DownloadCancelled always propagates: the user asked to stop.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
@@ -107,6 +127,8 @@ def load_dataset(source="auto", data_dir=None, allow_download=True, log=None, pr
     try:
         return _full_dataset(data_dir, allow_download, progress, should_cancel)
     except DataError as exc:  # DownloadError included
+        if _locate(data_dir)[1] is not None:
+            raise
         if log is not None:
             log(f"{exc}\nUsing the MNIST sample bundled with digitpad instead.")
         return _sample_dataset()

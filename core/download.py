@@ -12,8 +12,10 @@ import atexit
 import gzip
 import hashlib
 import http.client
+import logging
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -22,6 +24,7 @@ from pathlib import Path
 from core.errors import DataError, DownloadCancelled, DownloadError
 from core.mnist_format import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from core.paths import cache_dir
+from core.safefile import FileRejected, open_regular
 
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -39,6 +42,12 @@ CHUNK_BYTES = 64 * 1024
 # a hostile mirror's gzip bomb costs bounded time.
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 TEMP_SUFFIX = ".part"
+log = logging.getLogger(__name__)   # "Trying <url> ..." per attempt; the CLI prints it, the GUI shows bytes
+# A server that trickles bytes answers every read within the timeout yet never finishes:
+# each file must also arrive within DEADLINE_S, and after RATE_GRACE_S at MIN_RATE on average.
+DEADLINE_S = 600               # train images, 9.9 MB: 10 minutes is 16.5 kB/s
+MIN_RATE = 8 * 1024            # bytes a second; below this the 9.9 MB file would take over 20 minutes
+RATE_GRACE_S = 15              # connection set-up and slow starts are not judged
 
 
 _in_flight: set[str] = set()  # temporary files being written right now
@@ -120,6 +129,7 @@ def _fetch_from_mirrors(name, target: Path, mirrors, progress, should_cancel, ti
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
+        log.info("Trying %s (giving up on it after %g s without an answer, or %d s in all)", url, timeout, DEADLINE_S)
         try:
             _fetch(url, name, target, progress, should_cancel, timeout)
             return
@@ -159,11 +169,13 @@ def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> No
         with urllib.request.urlopen(url, timeout=timeout) as response:
             total = _content_length(response)
             _report(progress, done, total, name)
-            while chunk := response.read(CHUNK_BYTES):
+            started = time.monotonic()
+            while chunk := response.read1(CHUNK_BYTES):     # returns what has arrived: a trickle is seen
                 _write(out, chunk, target)
                 done += len(chunk)
                 _report(progress, done, total, name)
                 _check_cancel(should_cancel)
+                _check_pace(done, time.monotonic() - started)
     except urllib.error.HTTPError as exc:
         raise _MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -176,6 +188,15 @@ def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> No
         raise _MirrorFailed(f"not a usable address ({exc})") from None
     if total is not None and done != total:
         raise _MirrorFailed(_cut_short(done, total))
+
+
+def _check_pace(done: int, elapsed: float) -> None:
+    """_MirrorFailed when the file is taking too long overall or arriving too slowly."""
+    if elapsed > DEADLINE_S:
+        raise _MirrorFailed(f"cut off after {DEADLINE_S:g} s with only {done:,} bytes received (too slow)")
+    if elapsed > RATE_GRACE_S and done / elapsed < MIN_RATE:
+        raise _MirrorFailed(f"cut off after {elapsed:.0f} s: {done / elapsed:,.0f} bytes/s, below the "
+                            f"{MIN_RATE:,} bytes/s needed (too slow)")
 
 
 def _cut_short(done: int, total: int | None) -> str:
@@ -240,7 +261,11 @@ def _safe_sha256(path: Path) -> str | None:
 
 def _decompressed_sha256(path: Path) -> str:
     digest, seen = hashlib.sha256(), 0
-    with gzip.open(path, "rb") as stream:
+    try:
+        raw = open_regular(path)      # a named pipe in the cache would block for ever
+    except FileRejected as rejected:
+        raise _MirrorFailed(f"{path.name}: {rejected.reason}") from None
+    with raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
         while chunk := stream.read(CHUNK_BYTES * 16):
             seen += len(chunk)
             if seen > MAX_DECOMPRESSED_BYTES:

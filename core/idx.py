@@ -20,6 +20,7 @@ import numpy as np
 
 from core.errors import DataError
 from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
+from core.safefile import FileRejected, open_regular
 
 UBYTE = 0x08  # IDX type code for unsigned bytes, the only type MNIST uses
 DIMENSIONS = {"images": 3, "labels": 1}
@@ -47,11 +48,11 @@ def read_labels(path) -> np.ndarray:
 def _read_file(path, kind: str) -> np.ndarray:
     path = Path(path)
     try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"The MNIST file {path} does not exist.") from None
-    except OSError as exc:
-        raise DataError(f"Cannot open the MNIST file {path}: {exc.strerror or exc}.") from None
+        handle = open_regular(path)     # a named pipe or a device is refused, never read
+    except FileRejected as rejected:
+        if rejected.missing:
+            raise DataError(f"The MNIST file {path} does not exist.") from None
+        raise DataError(f"Cannot open the MNIST file {path}: {rejected.reason}. {REFETCH_HINT}") from None
     with handle:
         compressed_size = os.fstat(handle.fileno()).st_size
         return decode_idx_gz(handle, compressed_size, kind, str(path))

@@ -2,11 +2,12 @@
 
 Writing is atomic: the arrays go to a temporary file beside the target, which then replaces
 it in one step, so a failed save (read-only folder, full disk) leaves the previous file as
-it was. Reading checks everything before a model is built from the file: that it is a zip
-of .npy arrays, no member is absurdly large, the keys and shapes fit together, the values
-are finite floats.
+it was. Reading checks everything before a model is built from the file (core.safefile):
+that it is a regular file and a zip of well-formed .npy arrays of number dtypes, that the keys
+and shapes fit together and the total is bounded, all before any array data is read. The values
+must then be finite once converted to float32, the dtype the network computes in. Saving checks
+the same rules first, so digitpad never writes a file it would refuse to open.
 """
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +15,27 @@ import numpy as np
 from core import atomic
 from core.errors import ModelFileError
 from core.mnist_format import NUM_CLASSES
+from core.safefile import FileRejected, NpzArchive
 
 FORMAT_VERSION = 1
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # far above any model this app makes (8 filters: 55 kB)
 MAX_FILTERS = 256
+# A model of MAX_FILTERS filters stored as float64 is 3.5 MB; nothing larger is ever read.
+MAX_TOTAL_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
+ALLOWED_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
+                  "uint8", "uint16", "uint32", "uint64")   # ints: format_version; weights must be floats
 PARAM_KEYS = ("conv.filters", "softmax.weights", "softmax.biases")
 
 
 def save_params(path, params):
     """Write params (name -> array) to `path` atomically; ModelFileError if that fails."""
     path = Path(path)
-    arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
+    with np.errstate(over="ignore", invalid="ignore"):     # an overflow is reported just below
+        arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
+    problem = params_problem(arrays)
+    if problem:
+        raise ModelFileError(f"Cannot save the model to {path}: {problem}, so digitpad could not open it again. "
+                             "Nothing was written.")
     try:
         atomic.save_npz(path, {"format_version": np.int32(FORMAT_VERSION), **arrays}, mode=_mode_for(path))
     except OSError as err:
@@ -42,59 +53,67 @@ def _mode_for(path):
 
 
 def load_params(path):
-    """Read and validate a model file -> dict of float arrays with keys PARAM_KEYS."""
+    """Read and validate a model file -> dict of float32 arrays with keys PARAM_KEYS."""
     path = Path(path)
-    arrays = _read_arrays(path)
-    missing = [key for key in PARAM_KEYS if key not in arrays]
-    if missing:
-        raise ModelFileError(f"{path} is not a digitpad model: it lacks {', '.join(missing)}.")
-    params = {key: arrays[key] for key in PARAM_KEYS}
-    _check_shapes(path, params)
-    for key, value in params.items():
-        if not np.issubdtype(value.dtype, np.floating):
-            raise ModelFileError(f"{path}: {key} holds {value.dtype} values; a model holds floats.")
-        if not np.all(np.isfinite(value)):
-            raise ModelFileError(f"{path}: {key} contains NaN or infinite values; the model is damaged.")
+    try:
+        with NpzArchive(path, max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_TOTAL_BYTES,
+                        allowed_dtypes=ALLOWED_DTYPES) as archive:
+            missing = [key for key in PARAM_KEYS if key not in archive.members]
+            if missing:
+                raise ModelFileError(f"{path} is not a digitpad model: it lacks {', '.join(missing)}. "
+                                     "Open a file saved by digitpad.")
+            for key in PARAM_KEYS:
+                dtype = archive.members[key].dtype
+                if dtype.kind != "f":
+                    raise ModelFileError(f"{path}: {key} holds {dtype} values; a model holds floats. "
+                                         "Open a file saved by digitpad.")
+            problem = shapes_problem({key: archive.members[key].shape for key in PARAM_KEYS})
+            if problem:
+                raise ModelFileError(f"{path}: {problem}. Open a file saved by digitpad.")
+            raw = {key: archive.read(key) for key in PARAM_KEYS}
+    except FileRejected as rejected:
+        raise _rejected(path, rejected) from None
+    with np.errstate(over="ignore", invalid="ignore"):
+        params = {key: value.astype(np.float32) for key, value in raw.items()}   # the dtype the network uses
+    problem = values_problem(params)
+    if problem:
+        raise ModelFileError(f"{path}: {problem}; the model is damaged. Open another model file.")
     return params
 
 
-def _read_arrays(path):
-    """All arrays of an .npz file, refusing pickles, non-zips and oversized members."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.file_size > MAX_MEMBER_BYTES:
-                    raise ModelFileError(f"{path}: member {info.filename} is too large for a model.")
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except ModelFileError:
-        raise
-    except FileNotFoundError as err:
-        raise ModelFileError(f"No model file at {path}.") from err
-    except IsADirectoryError as err:
-        raise ModelFileError(f"{path} is a folder, not a model file.") from err
-    except PermissionError as err:
-        raise ModelFileError(f"Cannot read {path}: permission denied.") from err
-    except zipfile.BadZipFile as err:
-        raise ModelFileError(f"{path} is not a model file (not an .npz archive).") from err
-    except ValueError as err:  # includes np.load's refusal of pickled (object) arrays
-        if "pickle" in str(err):
-            raise ModelFileError(f"{path} contains pickled Python objects, which digitpad never loads.") from err
-        raise ModelFileError(f"{path} is damaged: {err}.") from err
-    except Exception as err:  # a damaged archive can fail in zlib, struct, EOF... inside numpy
-        raise ModelFileError(f"{path} is damaged and cannot be read ({type(err).__name__}).") from err
+def _rejected(path, rejected: FileRejected) -> ModelFileError:
+    if rejected.missing:
+        return ModelFileError(f"No model file at {path}.")
+    if rejected.reason == "it is a folder, not a file":
+        return ModelFileError(f"{path} is a folder, not a model file.")
+    if rejected.reason in ("it is empty", "it is not an .npz archive"):
+        return ModelFileError(f"{path} is not a model file (not an .npz archive): {rejected.reason}.")
+    return ModelFileError(f"Cannot read the model file {path}: {rejected.reason}. Open a file saved by digitpad.")
 
 
-def _check_shapes(path, params):
-    filters = params["conv.filters"]
-    weights = params["softmax.weights"]
-    biases = params["softmax.biases"]
-    if filters.ndim != 3 or filters.shape[1:] != (3, 3) or not 1 <= filters.shape[0] <= MAX_FILTERS:
-        raise ModelFileError(f"{path}: conv.filters has shape {filters.shape}; expected (F, 3, 3).")
-    num_filters = filters.shape[0]
+def params_problem(params) -> str | None:
+    """What would make digitpad refuse these float32 arrays as a model, or None."""
+    missing = [key for key in PARAM_KEYS if key not in params]
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    return shapes_problem({key: params[key].shape for key in PARAM_KEYS}) or values_problem(params)
+
+
+def values_problem(params) -> str | None:
+    for key in PARAM_KEYS:
+        if not np.all(np.isfinite(params[key])):
+            return f"{key} contains NaN or infinite values (as float32)"
+    return None
+
+
+def shapes_problem(shapes) -> str | None:
+    """What is wrong with the arrays' shapes (name -> tuple), or None when they make a model."""
+    filters = shapes["conv.filters"]
+    if len(filters) != 3 or filters[1:] != (3, 3) or not 1 <= filters[0] <= MAX_FILTERS:
+        return f"conv.filters has shape {filters}; expected (F, 3, 3) with F from 1 to {MAX_FILTERS}"
+    num_filters = filters[0]
     expected = {"softmax.weights": (13 * 13 * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
-    for key, value in (("softmax.weights", weights), ("softmax.biases", biases)):
-        if value.shape != expected[key]:
-            raise ModelFileError(
-                f"{path}: {key} has shape {value.shape}; a model with {num_filters} filters needs {expected[key]}."
-            )
+    for key, shape in expected.items():
+        if shapes[key] != shape:
+            return f"{key} has shape {shapes[key]}; a model with {num_filters} filters needs {shape}"
+    return None

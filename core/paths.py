@@ -1,14 +1,26 @@
-"""Where digitpad keeps files: the bundled assets, the user's cache and data folders.
+"""Where digitpad keeps files: the bundled assets (the `assets` package), the user's cache and data folders.
 
 DIGITPAD_CACHE_DIR and DIGITPAD_USER_DIR override the platform folders (tests use them).
 """
+import importlib.resources
 import os
 from pathlib import Path
 
 import platformdirs
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = PROJECT_ROOT / "assets"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent   # the checkout; site-packages when installed
+
+
+def _assets_dir() -> Path:
+    """The `assets` package ships inside the wheel (package data), so it is found wherever digitpad
+    is installed, not only next to a checkout. Its files are plain files on disk in both cases."""
+    try:
+        return Path(str(importlib.resources.files("assets")))
+    except ModuleNotFoundError:   # an editable install made before `assets` became a package
+        return PROJECT_ROOT / "assets"
+
+
+ASSETS_DIR = _assets_dir()
 PRETRAINED_MODEL = ASSETS_DIR / "model.npz"
 # Full MNIST where the developers keep it, beside the checkout: the default of the tests, the
 # benchmarks and `make model` (the app and digitpad-train never look here).

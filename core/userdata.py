@@ -10,11 +10,20 @@ An unreadable samples file is never deleted or overwritten:
 - with start_empty_if_corrupt=True the collection starts empty, the problem is kept in
   .load_error, and the first save renames the bad file aside to
   "<name>.corrupt-<YYYYmmdd-HHMMSS>" (see .set_aside_path) before writing a new one.
+
+The file is read like any file a user can replace (core.safefile): only a regular file, only
+an archive of two well-formed uint8 arrays whose sizes are checked before anything is read.
+
+Two app instances may add samples to the same file at once. Every change therefore takes an
+exclusive lock on a sidecar file (".handwriting.npz.lock", fcntl.flock; kept, never deleted,
+so every instance locks the same file), re-reads the file as it is on disk now, applies the
+change to that, writes, and only then lets go: no instance overwrites another's samples.
+Removing or clearing takes away only the samples this instance showed the user.
 """
+import contextlib
 import os
+import stat
 import time
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +31,22 @@ import numpy as np
 from core import atomic, paths
 from core.errors import DataError
 from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
+from core.safefile import FileRejected, NpzArchive, os_reason, path_problem
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; changes are still atomic, only not merged between instances
+    fcntl = None
 
 FILE_NAME = "handwriting.npz"
-ZIP_MAGIC = b"PK\x03\x04"  # every file np.savez writes starts with a zip entry header
+LOCK_NAME = f".{FILE_NAME}.lock"
+MAX_SAMPLES = 50_000  # 39 MB of images; a person draws a few hundred
+SAMPLE_BYTES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] + 1  # one image and its label
+MAX_TOTAL_BYTES = MAX_SAMPLES * SAMPLE_BYTES
+MAX_FILE_BYTES = MAX_TOTAL_BYTES + 1024 * 1024  # plus the zip and .npy headers
+# Read far enough to say what is wrong ("images must be uint8"); only uint8 arrays are accepted.
+NUMBER_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "bool",
+                 "float16", "float32", "float64")
 
 
 class PersonalDataset:
@@ -37,16 +59,15 @@ class PersonalDataset:
         self.set_aside_path = None  # where an unreadable file was moved on the first save
         self._images = _frozen(np.zeros((0, *IMAGE_SHAPE), np.uint8))  # (N, 28, 28)
         self._labels = _frozen(np.zeros(0, np.uint8))  # (N,)
-        if not self.path.exists():
-            return
         try:
-            images, labels = read_samples(self.path)
+            images, labels = _read_if_present(self.path)
         except DataError as error:
             if not start_empty_if_corrupt:
                 raise
             self.load_error = error
             return
-        self._images, self._labels = _frozen(images), _frozen(labels)
+        if images is not None:
+            self._images, self._labels = _frozen(images), _frozen(labels)
 
     def __len__(self):
         return len(self._labels)
@@ -69,22 +90,27 @@ class PersonalDataset:
         """Store one (28, 28) image with values 0..255 under digit `label`, and save."""
         image = _as_sample_image(image28)  # (28, 28) uint8
         label = _as_label(label)
-        images = np.concatenate([self._images, image[None]])  # (N+1, 28, 28)
-        labels = np.append(self._labels, np.uint8(label))  # (N+1,)
-        self._commit(images, labels)
+
+        def append(images, labels):
+            if len(labels) >= MAX_SAMPLES:
+                raise DataError(f"Your handwriting set in {self.path} is full ({MAX_SAMPLES:,} samples); "
+                                "remove some samples before adding more.")
+            return np.concatenate([images, image[None]]), np.append(labels, np.uint8(label))  # (N+1, ...)
+
+        self._commit(append)
 
     def remove(self, index):
         """Delete the sample at position `index` (negative counts from the end), and save."""
         n = len(self)
         if not -n <= index < n:
             raise IndexError(f"no sample at index {index}; there are {n}")
-        keep = np.ones(n, bool)
-        keep[index] = False
-        self._commit(self._images[keep], self._labels[keep])
+        shown = (self._images[index:index + 1 or None], self._labels[index:index + 1 or None])
+        self._commit(lambda images, labels: _without(images, labels, *shown))
 
     def clear(self):
-        """Delete every sample, and save the empty collection."""
-        self._commit(self._images[:0], self._labels[:0])
+        """Delete every sample this instance holds (and shows), and save."""
+        shown = (self._images, self._labels)
+        self._commit(lambda images, labels: _without(images, labels, *shown))
 
     def score(self, model):
         """(correct, total): how many samples model.predict(images) gets right."""
@@ -93,13 +119,85 @@ class PersonalDataset:
         predicted = np.asarray(model.predict(self._images))  # (N,)
         return int(np.count_nonzero(predicted == self._labels)), len(self)
 
-    def _commit(self, images, labels):
-        """Write the new arrays; only once that succeeded do they replace the current ones."""
-        if self.load_error is not None and self.set_aside_path is None:
-            self.set_aside_path = _set_aside(self.path)
-        write_samples(self.path, images, labels)
+    def _commit(self, change):
+        """Apply change(images, labels) -> (images, labels) to the file as it is now, under the lock.
+
+        Only once the write succeeded do the arrays in memory become the new ones.
+        """
+        with _locked(self.folder, self.path):
+            images, labels = self._current()
+            images, labels = change(images, labels)
+            write_samples(self.path, images, labels)
         self._images, self._labels = _frozen(images), _frozen(labels)
         self.load_error = None
+
+    def _current(self):
+        """The samples on disk now (another instance may have added some); else what we hold."""
+        try:
+            on_disk = _read_if_present(self.path)
+        except DataError:                       # unreadable (at start, or since): keep it aside, go on
+            self.set_aside_path = _set_aside(self.path) or self.set_aside_path
+            return self._images, self._labels
+        if on_disk[0] is None:                  # no file (first sample, or moved away): what we hold
+            return self._images, self._labels
+        return on_disk
+
+
+def _without(images, labels, gone_images, gone_labels):
+    """images, labels minus one occurrence of each (image, label) pair in gone_*."""
+    keep = np.ones(len(labels), bool)
+    for image, label in zip(gone_images, gone_labels):
+        matches = np.flatnonzero(keep & (labels == label) & np.all(images == image, axis=(1, 2)))
+        if len(matches):
+            keep[matches[0]] = False
+    return images[keep], labels[keep]
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, path: Path):
+    """Hold an exclusive lock on the folder's sidecar lock file (blocks while another instance writes)."""
+    handle = _open_lock(folder, path)
+    with handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _open_lock(folder: Path, path: Path):
+    """The lock file, opened without ever blocking (something other than a file there is refused)."""
+    lock = folder / LOCK_NAME
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"Your handwriting samples could not be saved: {folder} is a file, not a folder. "
+                            "Move that file away, then try again.")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError as error:
+        raise DataError(
+            f"Your handwriting samples could not be saved to {path}: {os_reason(error)}. "
+            "Check that the folder is writable and the disk is not full, then try again; "
+            "the previously saved samples are unchanged."
+        ) from error
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DataError(f"Your handwriting samples could not be saved: the lock file {lock} is not a file. "
+                        "Remove it, then try again.")
+    return os.fdopen(fd, "r+b")
+
+
+def _read_if_present(path: Path):
+    """read_samples(path), or (None, None) when there is no file; DataError when it cannot be used."""
+    problem = path_problem(path)
+    if problem:
+        raise DataError(f"Your handwriting samples file {path} could not be read: {problem}. "
+                        "The file was left as it is.")
+    if not path.exists() and not path.is_symlink():
+        return None, None
+    return read_samples(path)
 
 
 def read_samples(path):
@@ -109,27 +207,24 @@ def read_samples(path):
     """
     path = Path(path)
     try:
-        with open(path, "rb") as stream:
-            start = stream.read(len(ZIP_MAGIC))
-        if start != ZIP_MAGIC:
-            kind = "it is empty" if not start else "it is not a .npz archive"
-            raise ValueError(kind + " (it may have been damaged or replaced by another file)")
-        with np.load(path, allow_pickle=False) as archive:  # an NpzFile: the magic was checked
-            missing = {"images", "labels"} - set(archive.files)
+        with NpzArchive(path, max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_TOTAL_BYTES,
+                        allowed_dtypes=NUMBER_DTYPES) as archive:
+            missing = {"images", "labels"} - set(archive.members)
             if missing:
-                raise ValueError(f"it has no {' or '.join(sorted(missing))} array")
-            images, labels = archive["images"], archive["labels"]
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
-        raise DataError(
-            f"Your handwriting samples file {path} could not be read: {error}. "
-            "The file was left as it is."
-        ) from error
-    problem = _samples_problem(images, labels)
+                raise FileRejected(f"it has no {' or '.join(sorted(missing))} array")
+            problem = _samples_problem(archive.members["images"], archive.members["labels"])
+            if not problem:
+                images, labels = archive.read("images"), archive.read("labels")
+                problem = _labels_problem(labels)
+    except FileRejected as rejected:
+        reason = rejected.reason
+        if reason in ("it is empty", "it is not an .npz archive"):
+            reason = f"{reason} (it may have been damaged or replaced by another file)"
+        raise DataError(f"Your handwriting samples file {path} could not be read: {reason}. "
+                        "The file was left as it is.") from None
     if problem:
-        raise DataError(
-            f"Your handwriting samples file {path} is not a valid samples file: {problem}. "
-            "The file was left as it is."
-        )
+        raise DataError(f"Your handwriting samples file {path} is not a valid samples file: {problem}. "
+                        "The file was left as it is.")
     return images, labels
 
 
@@ -154,13 +249,19 @@ def write_samples(path, images, labels):
 
 
 def _samples_problem(images, labels):
-    """A short description of what is wrong with loaded arrays, or None if they are fine."""
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+    """What is wrong with the arrays (anything with .dtype and .shape), or None if they fit."""
+    if images.dtype != np.uint8 or len(images.shape) != 3 or images.shape[1:] != IMAGE_SHAPE:
         return f"images must be uint8 of shape (N, 28, 28), got {images.dtype} {images.shape}"
-    if labels.dtype != np.uint8 or labels.ndim != 1:
+    if labels.dtype != np.uint8 or len(labels.shape) != 1:
         return f"labels must be uint8 of shape (N,), got {labels.dtype} {labels.shape}"
-    if len(labels) != len(images):
-        return f"{len(images)} images but {len(labels)} labels"
+    if labels.shape[0] != images.shape[0]:
+        return f"{images.shape[0]} images but {labels.shape[0]} labels"
+    if labels.shape[0] > MAX_SAMPLES:
+        return f"it holds {labels.shape[0]:,} samples, more than the {MAX_SAMPLES:,} digitpad keeps"
+    return None
+
+
+def _labels_problem(labels):
     if labels.size and labels.max() >= NUM_CLASSES:
         return f"label {int(labels.max())} is not a digit 0..9"
     return None

@@ -5,6 +5,7 @@ import traceback
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.cli import safe_output_streams
 from gui.settings import APPLICATION, ORGANIZATION
 
 
@@ -40,6 +41,7 @@ def report_unexpected_errors() -> None:
 
 
 def main(argv=None) -> int:
+    safe_output_streams()          # a folder name that is not UTF-8 prints escaped, never fails
     app = make_app(argv)
     report_unexpected_errors()
     from gui.main_window import MainWindow   # after the QApplication exists

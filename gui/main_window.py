@@ -24,15 +24,18 @@ from gui.model_session import ModelSession, file_session, fresh_session, pretrai
 from gui.views.network_view import FeatureMapView, FilterView, InputView
 from gui.views.prediction_view import PredictionView
 from gui.views.results import ResultsView
-from gui.settings import make_settings, read_int
+from gui.settings import make_settings, read_int, take_settings_notice
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.panels.training_panel import TrainingPanel
 from gui.panels.why import WhyPanel
 from gui.views.arithmetic import Selection
+from gui.shortcuts_dialog import ShortcutsDialog
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
 
 MODEL_FILES = "digitpad models (*.npz);;All files (*)"
+WINDOW_TITLE = "Handwritten digit recognition"
+TABS_MIN_HEIGHT = 330     # the Training tab's controls and a strip of its curves, at the smallest window
 JOIN_TIMEOUT_MS = 1000
 LAST_JOIN_TIMEOUT_MS = 15000   # a training process that outlived SIGKILL (stuck in the kernel) gets this much more
 DOWNLOAD_JOIN_MS = 300    # a download notices Cancel within one 64 KB chunk; a stuck one is abandoned
@@ -52,10 +55,14 @@ def _action(parent, text: str, shortcuts, tip: str, slot) -> QAction:
 
 
 def _scrolling(page: QWidget) -> QScrollArea:
+    """The page scrolls up and down when the window is short; it never scrolls sideways: the
+    area is at least as wide as the page can shrink, so the splitter stops before clipping it."""
     area = QScrollArea()
     area.setWidget(page)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumWidth(page.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width())
     return area
 
 
@@ -64,7 +71,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self):
         super().__init__()
-        self.setWindowTitle("digitpad — handwritten digit recognition")
+        self.setWindowTitle(WINDOW_TITLE)   # Qt appends the application's display name, "digitpad"
         self.settings = make_settings()
         self.session, startup_problem = startup_session()
 
@@ -80,8 +87,9 @@ class MainWindow(QMainWindow):
         self._refresh_mnist_state()
         self._install_session(self.session)
         self.canvas.setFocus()
-        if startup_problem:
-            self.statusBar().showMessage(startup_problem)
+        notices = [text for text in (startup_problem, take_settings_notice()) if text]
+        if notices:
+            self.statusBar().showMessage(" ".join(notices))
 
     # ---- public API (tests, tools) ----------------------------------------------------------
     def prediction(self):
@@ -113,6 +121,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolling(self.training_panel), "&Training")
         self.tabs.addTab(_scrolling(self.results_view), "&Results")
         self.tabs.addTab(_scrolling(self.teach_panel), "T&each it")
+        self.tabs.setMinimumHeight(TABS_MIN_HEIGHT)
         self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
         self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
@@ -200,7 +209,7 @@ class MainWindow(QMainWindow):
         left_layout.addLayout(answer_row)
         self.prediction_view.setMaximumHeight(210)
         self.input_view.setMaximumHeight(210)
-        self.input_view.setFixedWidth(150)
+        self.input_view.setFixedWidth(max(130, self.input_view.minimumSizeHint().width()))   # title whole
 
         network = QWidget()
         network_layout = QVBoxLayout(network)
@@ -227,6 +236,7 @@ class MainWindow(QMainWindow):
         self.results_view.digitChosen.connect(self._put_on_canvas)
         self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
         self._connect_why()
+        self.teach_panel.sampleAdded.connect(self._sample_stored)
 
         panel = self.training_panel
         panel.train_action.triggered.connect(self.start_training)
@@ -307,6 +317,11 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(image)
         self.canvas.setFocus()
 
+    def _sample_stored(self, digit: int) -> None:
+        """The drawing is in the handwriting set now: a clean pad for the next one."""
+        self.canvas.clear()
+        self.canvas.setFocus()
+
     def keyPressEvent(self, event):
         """Digit keys not used by a focused widget teach the drawing as that digit."""
         digit = DIGIT_KEYS.get(event.key())
@@ -370,10 +385,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
-    def choose_file_to_save(self) -> None:
+    def choose_file_to_save(self) -> bool:
+        """Ask where, then save; True when the model was saved."""
         path, _ = QFileDialog.getSaveFileName(self, "Save model as", self._model_folder(), MODEL_FILES)
-        if path:
-            self.save_model(path if path.endswith(".npz") else path + ".npz")
+        return bool(path) and self.save_model(path if path.endswith(".npz") else path + ".npz")
 
     def save_model(self, path) -> bool:
         try:
@@ -395,12 +410,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message.split("\n")[0], 10000)
         QMessageBox.warning(self, title, message)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every keyboard shortcut of the window, in menu order."""
+        rows = [(", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()),
+                 a.statusTip()) for a in self.actions() if not a.shortcut().isEmpty()]
+        rows.append(("Delete", "Clear the drawing (while the pad has focus)"))
+        rows.append(("0 … 9", "Teach it: store the drawing as that digit"))
+        return rows
+
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        return ShortcutsDialog(self.shortcut_rows(), self)
+
     def show_shortcuts(self) -> None:
-        lines = [f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText):<14}{a.statusTip()}"
-                 for a in self.actions() if not a.shortcut().isEmpty()]
-        lines.append(f"{'Delete':<14}Clear the drawing (canvas focused)")
-        lines.append(f"{'0 … 9':<14}Teach: store the drawing as that digit")
-        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+        self.shortcuts_dialog().exec()
 
     # ---- training ---------------------------------------------------------------------------
     def start_training(self) -> None:
@@ -458,12 +480,13 @@ class MainWindow(QMainWindow):
         return problem is None
 
     def _download_finished(self, outcome: str, message: str) -> None:
+        """The outcome in one line in the Data box (a failure's details behind its Details button)."""
         available = self._refresh_mnist_state()
-        if outcome != "finished" or available:   # else keep saying why the files still cannot be used
-            self.training_panel.show_download_message(message)
         if outcome == "failed":
-            self._show_error("Download failed", message)
-        elif available:
+            self.training_panel.show_download_message(message, "Download failed")
+        elif outcome == "cancelled" or available:   # else keep saying why the files still cannot be used
+            self.training_panel.show_download_message(message)
+        if available:
             self.training_panel.source_combo.setCurrentIndex(1)
 
     # ---- settings and closing ---------------------------------------------------------------
@@ -496,7 +519,16 @@ class MainWindow(QMainWindow):
         self.training_panel.save_settings(s)
         s.sync()
 
+    def ask_save_before_closing(self) -> str:
+        """"save", "discard" or "cancel": what to do with trained weights that are not saved."""
+        return ask_save_before_closing(self)
+
     def closeEvent(self, event):
+        if self.session.unsaved:
+            answer = self.ask_save_before_closing()
+            if answer == "cancel" or (answer == "save" and not self.choose_file_to_save()):
+                event.ignore()     # a cancelled or failed save keeps the window, and the weights, open
+                return
         self.save_settings()
         self.predictor.stop()
         training_stopped = self.training.shutdown(JOIN_TIMEOUT_MS)
@@ -504,3 +536,13 @@ class MainWindow(QMainWindow):
         if not training_stopped:
             self.training.shutdown(LAST_JOIN_TIMEOUT_MS)
         super().closeEvent(event)
+
+
+def ask_save_before_closing(parent) -> str:
+    """The quit question for trained, unsaved weights: "save", "discard" or "cancel"."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Save the trained model?",
+        "The model was trained and its weights are not saved. Save them before quitting?",
+        buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")

@@ -1,5 +1,6 @@
 """Shared test setup: headless Qt, private user folders, and the full MNIST set when present."""
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def _private_user_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITPAD_USER_DIR", str(tmp_path / "userdata"))
     monkeypatch.setenv("DIGITPAD_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.delenv("DIGITPAD_DATA_DIR", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _closing_discards_unsaved_weights():
+    """A window closed after training asks Save / Discard / Cancel; tests answer Discard unless they
+    set their own answer (tests/test_gui_window_edges.py), so no test waits on the question.
+    (Its own MonkeyPatch: a test's `monkeypatch.undo()` must not bring the question back.)"""
+    main_window = sys.modules.get("gui.main_window")
+    with pytest.MonkeyPatch.context() as patch:
+        if main_window is not None:
+            patch.setattr(main_window.MainWindow, "ask_save_before_closing", lambda self: "discard")
+        yield
 
 
 @pytest.fixture(scope="session")

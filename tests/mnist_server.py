@@ -5,7 +5,9 @@
 
 Behaviours: "ok" serves the files; "403", "404", "500" answer with that status; "hang" accepts
 the request and never answers; "cut" promises the full length, sends half and closes;
-"wrong" serves other bytes (a valid gzip of different content) so checksums fail.
+"wrong" serves other bytes (a valid gzip of different content) so checksums fail; "trickle"
+promises the full length and sends one byte every TRICKLE_GAP_S (each read is answered in time,
+the file never arrives).
 It listens on 127.0.0.1 only, on a free port, in a background thread.
 """
 import gzip
@@ -13,7 +15,8 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BEHAVIOURS = ("ok", "403", "404", "500", "hang", "cut", "wrong")
+BEHAVIOURS = ("ok", "403", "404", "500", "hang", "cut", "wrong", "trickle")
+TRICKLE_GAP_S = 0.05
 HANG_LIMIT_S = 10  # a hanging handler gives up after this, or as soon as the server stops
 
 
@@ -75,6 +78,13 @@ class MnistServer:
         handler.send_response(200)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
+        if self.behaviour == "trickle":
+            for byte in body[:int(HANG_LIMIT_S / TRICKLE_GAP_S)]:
+                if self._stopping.wait(TRICKLE_GAP_S):
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+            return
         if self.behaviour == "cut":
             handler.wfile.write(body[: len(body) // 2])
             handler.wfile.flush()

@@ -92,13 +92,31 @@ def test_damaged_data_dir_is_one_error_line_and_keeps_the_old_model(capsys, tmp_
     assert save.read_bytes() == b"the user's earlier model"
 
 
-def test_damaged_data_dir_with_auto_says_why_and_trains_on_the_sample(capsys, tmp_path):
+@pytest.mark.keeps_data
+@pytest.mark.parametrize("how", ["--data-dir", "DIGITPAD_DATA_DIR"])
+def test_a_damaged_data_dir_the_user_named_is_an_error_even_with_auto(capsys, tmp_path, monkeypatch, how):
+    """The user asked for that data: training on the bundled sample instead would give another model."""
     data = write_mnist_folder(tmp_path / "mnist")
     (data / IMAGES).write_bytes(b"")
-    status, out, err = run_main(capsys, "--data-dir", data, "--save", tmp_path / "m.npz", *QUICK)
+    save = tmp_path / "m.npz"
+    save.write_bytes(b"the user's earlier model")
+    chosen = ["--data-dir", data] if how == "--data-dir" else []
+    if how == "DIGITPAD_DATA_DIR":
+        monkeypatch.setenv("DIGITPAD_DATA_DIR", str(data))
+    status, out, err = run_main(capsys, *chosen, "--save", save, *QUICK)
+    line = the_error_line(err)
+    assert status == 1 and "is empty" in line and IMAGES in line
+    assert "Using the MNIST sample" not in err and "Test Accuracy" not in out
+    assert save.read_bytes() == b"the user's earlier model"
+
+
+def test_a_damaged_default_cache_with_auto_says_why_and_trains_on_the_sample(capsys, tmp_path):
+    write_mnist_folder(cache_dir())
+    (cache_dir() / IMAGES).write_bytes(b"")
+    status, out, err = run_main(capsys, "--no-download", "--save", tmp_path / "m.npz", *QUICK)
     assert status == 0 and "Traceback" not in err
-    notice = [line for line in err.splitlines() if "is empty" in line]
-    assert len(notice) == 1 and "Using the MNIST sample" in notice[0]
+    notice = [line for line in err.splitlines() if "Using the MNIST sample" in line]
+    assert len(notice) == 1
     assert "MNIST sample" in out and CNN.load(tmp_path / "m.npz").num_filters == 8
 
 
@@ -211,7 +229,7 @@ def test_a_full_disk_at_save_time_keeps_the_previous_file(capsys, tmp_path, monk
     line = the_error_line(err)
     assert status == 1 and "No space left on device" in line and "unchanged" in line
     assert save.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]     # no temporary file left
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [save]     # no temporary file left anywhere
 
 
 DOWNLOAD_THEN_TRAIN = (

@@ -7,6 +7,8 @@ the file on disk, the cache.
 """
 import errno
 import hashlib
+import os
+import signal
 import threading
 import time
 
@@ -20,6 +22,7 @@ from core.idx import encode_idx, encode_idx_gz
 from core.network import CNN
 from core.paths import cache_dir
 from core.train import TrainConfig
+from gui.training.controller import STOP_PATIENCE_MS
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 from simulate import DIGIT_THREE, drag_stroke
 
@@ -182,6 +185,10 @@ def test_a_failed_download_names_each_mirror_and_keeps_nothing(qtbot, window, wa
         monkeypatch.setattr(core.download, "MIRRORS", (refused, missing.url, cut.url))
         with qtbot.waitSignal(window.download.finished, timeout=10000):
             window.training_panel.download_action.trigger()
+    panel = window.training_panel
+    assert warnings == [] and window.statusBar().currentMessage() == ""    # one line in the Data box only
+    assert panel.download_label.text() == f"Could not download {SPLIT_FILES['train'][0]} from any mirror."
+    panel.details_button.click()                                           # the details, on demand
     title, message = warnings[0]
     assert title == "Download failed"
     assert f"{refused}{SPLIT_FILES['train'][0]}: connection refused" in message
@@ -292,3 +299,29 @@ def test_a_canvas_inked_all_over_still_gets_an_answer(window):
     assert window.input_view._image.shape == (28, 28) and window.input_view._image.max() > 200
     assert probabilities.sum() == pytest.approx(1, abs=1e-4) and np.isfinite(probabilities).all()
     assert window.prediction_view.shown_digit() == digit
+
+
+# ---- a training process that stops answering -----------------------------------------------------
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="suspending a process needs POSIX signals")
+def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtbot, window, warnings):
+    small_run(window)
+    window.training_panel.epochs_spin.setValue(100)
+    before = window.model.get_params()
+    window.training_panel.train_action.trigger()
+    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), before), timeout=10000)
+    child = window.training.child_process()
+    os.kill(child.pid, signal.SIGSTOP)                 # alive, but answers nothing: stuck
+    window.training_panel.stop_action.trigger()
+    assert window.training.state() == "stopping"
+    wait_until_idle(qtbot, window, timeout=STOP_PATIENCE_MS + 10000)
+    assert not child.is_alive()
+    assert len(warnings) == 1 and "did not answer Stop" in warnings[0][1] and "ended it" in warnings[0][1]
+    kept = window.model.get_params()                             # the weights learnt until then are kept
+    assert not same_params(kept, before) and all(np.isfinite(value).all() for value in kept.values())
+    shown = kept
+    window.training_panel.epochs_spin.setValue(1)                # and training works again
+    window.training_panel.train_action.trigger()
+    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=20000)
+    wait_until_idle(qtbot, window)
+    assert len(warnings) == 1

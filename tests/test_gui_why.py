@@ -335,7 +335,7 @@ def test_a_confusion_cell_lists_its_digits_and_one_goes_to_the_pad(qtbot, test_s
     assert len(listed) == len(in_cell) + len(own) == view.gallery.count()
     listed_test = {int(image[0:28].sum()) for image in listed[len(own):]}
     assert listed_test == {int(images[i].sum()) for i in in_cell}
-    assert view.gallery_box.title() == f"True {true}, read as {true}: {len(in_cell)} test digits"
+    assert view.gallery_box.title() == f"True {true}, read as {true}: {len(in_cell)}"
     item = view.gallery.item(len(own))
     with qtbot.waitSignal(view.digitChosen, timeout=1000) as signal:
         qtbot.mouseClick(view.gallery.viewport(), Qt.MouseButton.LeftButton,

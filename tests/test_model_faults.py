@@ -101,8 +101,8 @@ def test_wrong_dtypes_and_non_finite_values_are_refused(tmp_path):
 
 
 def test_an_oversized_member_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(modelfile, "MAX_MEMBER_BYTES", 1000)
-    with pytest.raises(ModelFileError, match="too large"):
+    monkeypatch.setattr(modelfile, "MAX_TOTAL_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="declare more than"):
         CNN.load(write_npz(tmp_path / "big.npz", **valid_arrays()))
 
 

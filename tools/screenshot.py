@@ -1,10 +1,12 @@
-"""Save a screenshot of digitpad in action: `make screenshot` (runs under xvfb-run).
+"""Screenshots of digitpad's real window, one per tab and state: `make screenshot` (runs under xvfb-run).
 
-    python tools/screenshot.py [docs/screenshot.png]
+    python tools/screenshot.py [--out-dir docs] [--size 1280x860 | --size min] [--only NAME ...]
 
-Starts the app in a real window with private settings, trains a fresh network briefly on the
-bundled MNIST sample so the curves, filters and results have something to show, draws a "3" with
-synthetic mouse events and saves the window as a PNG.
+Starts the app with private settings at the default window size, then runs SHOTS in order. Each
+entry is (name, function): the function gets the Stage (window, app, helpers), sets the window
+up and returns the widget to photograph, saved as OUT_DIR/NAME.png; a step with name None only
+prepares what later shots show (e.g. a short training run). To add a shot, write a small function
+and put it in SHOTS where the state it needs exists.
 """
 import argparse
 import os
@@ -15,34 +17,124 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
+sys.path.insert(0, str(ROOT / "tools"))
 
-WINDOW_SIZE = (1600, 1000)
+from screenshot_why import WHY_SHOTS  # noqa: E402
+
+DEFAULT_SIZE = (1280, 860)
 EPOCHS = 2
 TRAIN_TIMEOUT_MS = 120_000
 
 
+class Stage:
+    """What a shot function works with: the window, the app, and helpers to wait and draw."""
+
+    def __init__(self, app, window):
+        self.app, self.window = app, window
+
+    def pause(self, ms: int) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def wait_for(self, signal, timeout_ms: int) -> None:
+        """Run the event loop until `signal` fires (or the timeout passes)."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+
+    def draw(self, points, steps_per_segment: int = 6) -> None:
+        """A stroke on the pad with synthetic mouse events, as a hand would draw it."""
+        from simulate import drag_stroke
+
+        drag_stroke(self.window.canvas, points, steps_per_segment=steps_per_segment)
+        self.pause(150)
+
+    def show_tab(self, index: int) -> None:
+        self.window.tabs.setCurrentIndex(index)
+        self.pause(150)
+
+
+# ---- the shots --------------------------------------------------------------------------------
+def first_start(stage):
+    """What a new user sees: the pretrained model, an empty pad, curves waiting for a run."""
+    stage.show_tab(0)
+    return stage.window
+
+
+def train_briefly(stage):
+    """A fresh network trained for EPOCHS on the bundled sample, so curves and results have content."""
+    window = stage.window
+    window.new_model()
+    window.training_panel.epochs_spin.setValue(EPOCHS)
+    window.training_panel.source_combo.setCurrentIndex(0)
+    window.training_panel.train_action.trigger()
+    stage.wait_for(window.training.finished, TRAIN_TIMEOUT_MS)
+
+
+def overview(stage):
+    """The Training tab after a run, with a drawn 3 read by the network (the README's picture)."""
+    from simulate import DIGIT_THREE
+
+    stage.window.canvas.clear()
+    stage.draw(DIGIT_THREE)
+    stage.show_tab(0)
+    return stage.window
+
+
+def results(stage):
+    stage.show_tab(1)
+    return stage.window
+
+
+def teach(stage):
+    """A few drawings stored in the personal handwriting set."""
+    from simulate import DIGIT_THREE
+
+    window = stage.window
+    for stroke, digit in (([(0.5, 0.15), (0.5, 0.85)], 1), ([(0.3, 0.2), (0.7, 0.2), (0.4, 0.85)], 7),
+                          (DIGIT_THREE, 3)):
+        window.canvas.clear()
+        stage.draw(stroke)
+        window.teach_panel.add_current(digit)
+    stage.draw(DIGIT_THREE)
+    stage.show_tab(2)
+    return stage.window
+
+
+def shortcuts(stage):
+    """The F1 list, as its own dialog."""
+    dialog = stage.window.shortcuts_dialog()
+    dialog.show()
+    stage.pause(150)
+    stage._dialog = dialog      # keep it alive until grabbed
+    return dialog
+
+
+SHOTS = [
+    ("screenshot-start", first_start),
+    (None, train_briefly),
+    ("screenshot", overview),
+    ("screenshot-results", results),
+    ("screenshot-teach", teach),
+    ("screenshot-shortcuts", shortcuts),
+    *WHY_SHOTS,                      # tools/screenshot_why.py: one per See why view
+]
+
+
+# ---- running them -----------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", nargs="?", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
+    parser.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)),
+                        help="window size WxH, or 'min' for the window's minimum size (default %(default)s)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="save only these shots (steps still run)")
     return parser.parse_args(argv)
-
-
-def wait_for(app, signal, timeout_ms: int) -> None:
-    """Run the event loop until `signal` fires (or the timeout passes)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    signal.connect(loop.quit)
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-
-
-def pause(app, ms: int) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def main(argv=None) -> int:
@@ -50,36 +142,36 @@ def main(argv=None) -> int:
     private = Path(tempfile.mkdtemp(prefix="digitpad-screenshot-"))
     os.environ["DIGITPAD_SETTINGS_DIR"] = str(private / "settings")   # a clean, reproducible window
     os.environ["DIGITPAD_USER_DIR"] = str(private / "user")
+    os.environ["DIGITPAD_CACHE_DIR"] = str(private / "cache")          # full MNIST "not downloaded yet"
 
     from gui.app import make_app
     app = make_app([sys.argv[0]])
     from gui.main_window import MainWindow
-    from simulate import DIGIT_THREE, drag_stroke
 
     window = MainWindow()
-    window.resize(*WINDOW_SIZE)
     window.show()
-    pause(app, 200)
-
-    window.new_model()  # random weights, so the curves show a network learning from scratch
-    panel = window.training_panel
-    panel.epochs_spin.setValue(EPOCHS)
-    panel.train_action.trigger()
-    wait_for(app, window.training.finished, TRAIN_TIMEOUT_MS)
-
-    drag_stroke(window.canvas, DIGIT_THREE, steps_per_segment=6)
-    pause(app, 300)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(output)):
-        print(f"Could not write {output}", file=sys.stderr)
-        return 1
-    print(f"Saved {output} ({window.width()}x{window.height()}); prediction: {window.prediction()[0]}")
-    from screenshot_why import save_all      # one screenshot per See why view, at 1280x860
-    if not save_all(window, output.parent):
-        return 1
+    if args.size == "min":
+        window.resize(window.minimumSizeHint().expandedTo(window.minimumSize()))
+    else:
+        window.resize(*(int(v) for v in args.size.split("x")))
+    stage = Stage(app, window)
+    stage.pause(300)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for name, function in SHOTS:
+        widget = function(stage)
+        if name is None or (args.only and name not in args.only):
+            continue
+        stage.pause(100)
+        path = args.out_dir / f"{name}.png"
+        if widget.grab().save(str(path)):
+            print(f"Saved {path} ({widget.width()}x{widget.height()})")
+        else:
+            print(f"Could not write {path}", file=sys.stderr)
+            failed = True
+    window.session.unsaved = False     # the demo run's weights are not kept: close without the Save question
     window.close()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

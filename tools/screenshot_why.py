@@ -1,8 +1,8 @@
-"""Screenshots of the See why views, one per view, for tools/screenshot.py and the README.
+"""Screenshots of the See why views, one per view: tools/screenshot.py runs WHY_SHOTS after its own.
 
-Each shot is a function of the screenshot tool's stage (window, pause, draw, show_tab) that sets
-the window up and returns the widget to photograph; WHY_SHOTS lists them as (name, function), in
-an order where each one's state exists (the filter lab edits the model, so it comes last).
+Each shot is a function of the screenshot tool's Stage (window, pause, draw) that sets the window
+up and returns the widget to photograph; WHY_SHOTS lists them as (name, function), in an order
+where each one's state exists (the filter lab edits the model, so it comes last).
 """
 DRAWN_TWO = [(0.30, 0.30), (0.38, 0.20), (0.52, 0.16), (0.64, 0.22), (0.67, 0.34), (0.60, 0.48),
              (0.45, 0.63), (0.30, 0.80), (0.50, 0.79), (0.72, 0.80)]
@@ -116,40 +116,3 @@ WHY_SHOTS = [
     ("see-why-confusion-cell", confusion_cell),
     ("see-why-filter-lab", filter_lab),
 ]
-
-
-class _Stage:
-    """The part of the screenshot tool's stage the shots above use (until it has its own)."""
-
-    def __init__(self, window):
-        self.window = window
-
-    def pause(self, ms: int) -> None:
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
-    def draw(self, points, steps_per_segment: int = 6) -> None:
-        from simulate import drag_stroke
-
-        drag_stroke(self.window.canvas, points, steps_per_segment=steps_per_segment)
-        self.pause(150)
-
-
-def save_all(window, out_dir, size=(1280, 860)) -> bool:
-    """Run WHY_SHOTS on `window` at `size` and save OUT_DIR/NAME.png; False if one could not be written."""
-    window.resize(*size)
-    stage = _Stage(window)
-    stage.pause(200)
-    ok = True
-    for name, shot in WHY_SHOTS:
-        widget = shot(stage)
-        stage.pause(100)
-        path = out_dir / f"{name}.png"
-        if widget.grab().save(str(path)):
-            print(f"Saved {path} ({widget.width()}x{widget.height()})")
-        else:
-            ok = False
-    return ok

@@ -51,6 +51,7 @@ class TeachPanel(QWidget):
             dataset = PersonalDataset(start_empty_if_corrupt=True)
         self._dataset = dataset
         self._image = None  # (28, 28) drawing waiting for a label, or None
+        self._stored_note = None  # "Stored as a 3. Draw the next one." until the next drawing
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.problem = QLabel()
@@ -105,8 +106,9 @@ class TeachPanel(QWidget):
             button.setEnabled(self._image is not None)
         if self._image is None:
             self.preview.clear()
-            self.prompt.setText(NO_IMAGE_TEXT)
+            self.prompt.setText(self._stored_note or NO_IMAGE_TEXT)
             return
+        self._stored_note = None
         self.preview.setPixmap(digit_pixmap(self._image, PREVIEW_SIZE))
         if predicted is None:
             self.prompt.setText("Which digit is this? Press it below to teach it.")
@@ -125,11 +127,10 @@ class TeachPanel(QWidget):
             self._report("Your sample was not saved", error)
             return False
         self._show_load_problem()
-        self._append_thumbnail(len(self._dataset) - 1)
         self._after_change()
+        self._stored_note = f"Stored as a {label}. Draw the next one."
         self.set_current_image(None)  # one drawing, one sample: no accidental duplicates
-        self.prompt.setText(f"Stored as a {label}. Draw the next one.")
-        self.sampleAdded.emit(int(label))
+        self.sampleAdded.emit(int(label))  # the window then clears the pad
         return True
 
     def update_score(self, model):
@@ -151,7 +152,6 @@ class TeachPanel(QWidget):
         except (DigitpadError, OSError) as error:
             self._report("The sample was not removed", error)
             return
-        self.browser.takeItem(row)
         self._after_change()
 
     def clear_all(self):
@@ -171,7 +171,6 @@ class TeachPanel(QWidget):
         except (DigitpadError, OSError) as error:
             self._report("Your samples were not deleted", error)
             return
-        self.browser.clear()
         self._after_change()
 
     # ---- events -------------------------------------------------------------------------------
@@ -246,6 +245,18 @@ class TeachPanel(QWidget):
         for index in range(len(self._dataset)):
             self._append_thumbnail(index)
 
+    def _sync_browser(self):
+        """Show the samples as saved: usually one more or one fewer, but another window may have
+        added or removed some at the same time (core.userdata merges them)."""
+        shown, stored = self.browser.count(), len(self._dataset)
+        if stored == shown + 1 and self._thumbnail_matches(shown - 1):
+            self._append_thumbnail(stored - 1)
+        else:
+            self._refill_browser()
+
+    def _thumbnail_matches(self, index):
+        return index < 0 or self.browser.item(index).text() == str(int(self._dataset.labels[index]))
+
     def _append_thumbnail(self, index):
         label = int(self._dataset.labels[index])
         item = QListWidgetItem(QIcon(digit_pixmap(self._dataset.images[index], THUMB_SIZE)), str(label))
@@ -253,6 +264,7 @@ class TeachPanel(QWidget):
         self.browser.addItem(item)
 
     def _after_change(self):
+        self._sync_browser()
         self._update_counts()
         self._show_unscored()
         self.samplesChanged.emit()

@@ -8,7 +8,7 @@ import math
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+    QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
     QProgressBar, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -34,6 +34,14 @@ def format_duration(seconds: float) -> str:
 
 def format_bytes(count: int) -> str:
     return f"{count / 1e6:.1f} MB"
+
+
+def summary_of(message: str) -> str:
+    """The first sentence of a message (one line for the Data box); the whole of it goes behind Details."""
+    first = message.strip().split("\n")[0].strip()
+    end = first.find(". ")
+    first = first[:end + 1] if end >= 0 else first
+    return first[:-1] + "." if first.endswith(":") else first
 
 
 def _make_action(parent, text: str, shortcut: str, tip: str) -> QAction:
@@ -88,6 +96,12 @@ class TrainingPanel(QWidget):
         self.download_bar.setFormat("%p%")
         self.download_label = QLabel()
         self.download_label.setWordWrap(True)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details…")
+        self.details_button.setAutoRaise(True)
+        self.details_button.setToolTip("The whole message")
+        self.details_button.clicked.connect(self.show_download_details)
+        self._details = None   # (title, full message) behind the Details button
         row = QHBoxLayout()
         row.addWidget(self.source_combo, 1)
         self.download_button = _button(self.download_action)
@@ -95,9 +109,12 @@ class TrainingPanel(QWidget):
         row.addWidget(self.download_button)
         row.addWidget(self.download_bar, 1)
         row.addWidget(self.cancel_download_button)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.download_label, 1)
+        message_row.addWidget(self.details_button)
         layout = QVBoxLayout(box)
         layout.addLayout(row)
-        layout.addWidget(self.download_label)
+        layout.addLayout(message_row)
         return box
 
     def _build_settings_box(self) -> QGroupBox:
@@ -227,9 +244,22 @@ class TrainingPanel(QWidget):
         else:
             self.show_download_message(f"{name}: {format_bytes(done)}")
 
-    def show_download_message(self, text: str) -> None:
-        self.download_label.setText(text)
+    def show_download_message(self, text: str, title: str = "Full MNIST") -> None:
+        """One short line in the Data box; a longer message is one click away (Details…)."""
+        summary = summary_of(text)
+        self._details = (title, text.strip()) if summary != text.strip() else None
+        self.download_label.setText(summary)
+        self.download_label.setToolTip(text.strip() if self._details else "")
         self.download_label.setVisible(bool(text))
+        self.details_button.setVisible(self._details is not None)
+
+    def download_details(self):
+        """(title, full message) behind the Details button, or None when the line says it all."""
+        return self._details
+
+    def show_download_details(self) -> None:
+        if self._details is not None:
+            QMessageBox.warning(self, *self._details)
 
     # ---- persistence ------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:

@@ -20,7 +20,7 @@ import signal
 from dataclasses import dataclass
 from functools import singledispatchmethod
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from core.dataset_choice import DatasetChoice
 from core.train import TrainConfig
@@ -35,6 +35,7 @@ __all__ = ["Result", "State", "Tested", "TrainingController"]
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) or killed child gets to end
+STOP_PATIENCE_MS = 3000   # a child that has not ended this long after Stop is stuck: it is ended
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -117,6 +118,9 @@ class TrainingController(QObject):
         self._relay: ReportRelay | None = None
         self._run = 0                  # number of the current run; reports of older runs are dropped
         self._state = State.IDLE
+        self._stop_deadline = QTimer(self)     # Stop gives up on a stuck child after STOP_PATIENCE_MS
+        self._stop_deadline.setSingleShot(True)
+        self._stop_deadline.timeout.connect(self._end_stuck_child)
 
     def state(self) -> State:
         return self._state
@@ -175,6 +179,19 @@ class TrainingController(QObject):
         if self._process is not None and self._state != State.STOPPING:
             self._command(Stop())
             self._set_state(State.STOPPING)
+            self._stop_deadline.start(STOP_PATIENCE_MS)
+
+    def _end_stuck_child(self) -> None:
+        """Stop was not answered (the child hangs, or is suspended): end it; the app goes on."""
+        if self._process is None or self._state != State.STOPPING:
+            return
+        if not self.shutdown(0):                 # not even gone after SIGKILL yet: look again later
+            self._stop_deadline.start(STOP_PATIENCE_MS)
+            return
+        self.failed.emit(f"The training process did not answer Stop within {STOP_PATIENCE_MS / 1000:g} s, so "
+                         "digitpad ended it. The network keeps the weights of the last update shown; "
+                         "you can train again.")
+        self.finished.emit(Result.STOPPED)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
@@ -211,6 +228,7 @@ class TrainingController(QObject):
             self.stateChanged.emit(state)
 
     def _forget_run(self) -> None:
+        self._stop_deadline.stop()
         relay, self._relay = self._relay, None
         relay.wait()
         relay.deleteLater()

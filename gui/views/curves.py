@@ -1,21 +1,36 @@
-"""Live loss and accuracy curves of a training run (pyqtgraph)."""
+"""Live loss and accuracy curves of a training run (pyqtgraph).
+
+Axes show plain numbers (no SI scaling such as "x0.001"); the key to the two series sits in each
+plot's title, so it never covers a point; before the first run each plot says there is no data yet
+instead of showing empty axes.
+"""
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-TRAIN_PEN = pg.mkPen("#3b6fb6", width=2)
-TEST_BRUSH = pg.mkBrush("#d9544d")
+TRAIN_COLOUR, TEST_COLOUR = "#3b6fb6", "#d9544d"
+TRAIN_PEN = pg.mkPen(TRAIN_COLOUR, width=2)
+TEST_BRUSH = pg.mkBrush(TEST_COLOUR)
+NO_DATA_TEXT = "No data yet.\nTrain (F5) to see the curves."
+AXES = ("left", "bottom")
+NO_DATA_WIDTH = 200
 
 
-def _make_plot(title: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
+def title_with_key(title: str) -> str:
+    return (f"{title} &nbsp; <span style='color:{TRAIN_COLOUR}'>━ training</span>"
+            f" &nbsp; <span style='color:{TEST_COLOUR}'>● test</span>")
+
+
+def _make_plot(title: str, y_label: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(background=None)
-    plot.setTitle(title)
+    plot.setTitle(title_with_key(title), size="10pt")
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
+    for name in AXES:
+        plot.getAxis(name).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
     plot.setMinimumSize(200, 140)
-    plot.addLegend(offset=legend_offset, labelTextSize="8pt")
     return plot
 
 
@@ -24,15 +39,21 @@ class TrainingCurves(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.loss_plot = _make_plot("Loss", "cross-entropy", (-8, 8))          # loss falls: legend top right
-        self.accuracy_plot = _make_plot("Accuracy", "%", (-8, -8))             # accuracy rises: bottom right
-        self.accuracy_plot.setYRange(0, 100, padding=0.02)
-        self._train_loss = self.loss_plot.plot([], [], pen=TRAIN_PEN, name="training")
-        self._test_loss = self.loss_plot.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                              symbolBrush=TEST_BRUSH, name="test")
-        self._train_acc = self.accuracy_plot.plot([], [], pen=TRAIN_PEN, name="training")
+        self.loss_plot = _make_plot("Loss", "cross-entropy")
+        self.accuracy_plot = _make_plot("Accuracy", "%")
+        self._train_loss = self.loss_plot.plot([], [], pen=TRAIN_PEN)
+        self._test_loss = self.loss_plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=TEST_BRUSH)
+        self._train_acc = self.accuracy_plot.plot([], [], pen=TRAIN_PEN)
         self._test_acc = self.accuracy_plot.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                                 symbolBrush=TEST_BRUSH, name="test")
+                                                 symbolBrush=TEST_BRUSH)
+        self._no_data = {}
+        for plot in self.plots():
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            text.setTextWidth(NO_DATA_WIDTH)   # lets the lines centre
+            text.setHtml(f"<div style='text-align:center; color:#6b7280'>{NO_DATA_TEXT.replace(chr(10), '<br>')}</div>")
+            text.setPos(0.5, 0.5)
+            plot.addItem(text, ignoreBounds=True)
+            self._no_data[plot] = text
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.loss_plot)
@@ -40,6 +61,9 @@ class TrainingCurves(QWidget):
         self.setToolTip("Blue: running average on recent training batches. Red dots: the test set, "
                         "after each epoch.")
         self.clear()
+
+    def plots(self) -> tuple[pg.PlotWidget, pg.PlotWidget]:
+        return self.loss_plot, self.accuracy_plot
 
     def sizeHint(self) -> QSize:
         """Modest, so the scrolling Training tab fits its viewport and only grows the plots into spare room.
@@ -72,9 +96,33 @@ class TrainingCurves(QWidget):
     def point_count(self) -> int:
         return len(self._points["train_x"]) + len(self._points["test_x"])
 
+    def is_empty(self) -> bool:
+        """True while the plots show their "no data yet" state."""
+        return self.point_count() == 0
+
     def _redraw(self) -> None:
         p = self._points
         self._train_loss.setData(p["train_x"], p["train_loss"])
         self._train_acc.setData(p["train_x"], p["train_acc"])
         self._test_loss.setData(p["test_x"], p["test_loss"])
         self._test_acc.setData(p["test_x"], p["test_acc"])
+        self._show_empty_state(self.is_empty())
+
+    def _show_empty_state(self, empty: bool) -> None:
+        """Without data: a sentence in place of axes, ticks and grid that would mean nothing."""
+        for plot in self.plots():
+            self._no_data[plot].setVisible(empty)
+            for name in AXES:
+                axis = plot.getAxis(name)
+                axis.setStyle(showValues=not empty)
+                axis.setGrid(False if empty else int(0.25 * 255))
+                axis.setPen(pg.mkPen(None) if empty else pg.mkPen(pg.getConfigOption("foreground")))
+                axis.showLabel(not empty)
+            view = plot.getViewBox()
+            if empty:
+                view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+                view.disableAutoRange()
+            else:
+                view.enableAutoRange(x=True, y=plot is self.loss_plot)
+                if plot is self.accuracy_plot:
+                    view.setYRange(0, 100, padding=0.02)

@@ -86,12 +86,12 @@ class InputView(QGroupBox):
     """The 28x28 image the network actually sees after preprocessing."""
 
     def __init__(self, parent=None):
-        super().__init__("Network input (28x28)", parent)
+        super().__init__("Network input", parent)   # short: the window's narrowest width depends on it
         self.grid = TileGrid(columns=1, min_tile=84, captions=False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.grid, 1)
-        self.setToolTip("Your drawing cropped, scaled and centred like the MNIST digits the network "
-                        "learned from.")
+        self.setToolTip("The 28x28 image the network reads: your drawing cropped, scaled and centred "
+                        "like the MNIST digits the network learned from.")
         self._image = None
         self.set_image(None)
 

@@ -33,7 +33,8 @@ WRONG_RGB = (214, 48, 49)  # red for confusions
 FAINT_TEXT = QColor("#a0a0a0")
 EMPTY_MESSAGE = "Train or evaluate a model to see how it does on the test digits."
 CELL_LIMIT = 200  # most digits listed for one confusion-matrix cell
-MISTAKES_TITLE = "Most confident mistakes (click one to put it on the canvas)"
+MISTAKES_TITLE = "Worst mistakes"
+MISTAKES_HINT = "True → read, how sure. Click one to put it on the pad."
 
 
 def digit_pixmap(image28, size=THUMB_SIZE):
@@ -84,13 +85,19 @@ class ResultsView(QWidget):
         self.mistakes_button.clicked.connect(self.show_mistakes)
         self.mistakes_button.setVisible(False)
 
-        matrix_box = QGroupBox("Confusion matrix: rows are the true digit, columns what the model said")
-        QVBoxLayout(matrix_box).addWidget(self.table)
+        matrix_box = QGroupBox("Confusion matrix")
+        matrix_layout = QVBoxLayout(matrix_box)
+        matrix_layout.addWidget(_wrapped("Rows: the true digit. Columns: what the model read. "
+                                         "✓: the share of that digit read correctly. Click a cell for its digits."))
+        matrix_layout.addWidget(self.table)
         gallery_box = self.gallery_box = QGroupBox(MISTAKES_TITLE)
         gallery_layout = QVBoxLayout(gallery_box)
+        self.gallery_hint = _wrapped(MISTAKES_HINT)
+        gallery_layout.addWidget(self.gallery_hint)
         gallery_layout.addWidget(self.gallery)
         gallery_layout.addWidget(self.mistakes_button)
         panes = QHBoxLayout()
+        panes.setSpacing(4)
         panes.addWidget(matrix_box, 3)
         panes.addWidget(gallery_box, 2)
         layout = QVBoxLayout(self)
@@ -121,6 +128,7 @@ class ResultsView(QWidget):
         self.summary.setText(EMPTY_MESSAGE)
         self._shown, self._cell = None, None
         self.gallery_box.setTitle(MISTAKES_TITLE)
+        self.gallery_hint.setText(MISTAKES_HINT)
         self.mistakes_button.setVisible(False)
 
     def set_own_samples(self, images, labels, predicted):
@@ -150,10 +158,9 @@ class ResultsView(QWidget):
                                 "confidence. Click to put it on the canvas.")
         total = int(self._matrix[true, said])
         more = f", the {CELL_LIMIT} most confident shown" if total > CELL_LIMIT else ""
-        self.gallery_box.setTitle(f"True {true}, read as {said}: {total} test digits")
-        self.gallery_box.setToolTip(f"The test digits that are {true} and were read as {said}{more}, most "
-                                    "confident first, after your own samples of that kind. Click one to "
-                                    "put it on the canvas.")
+        self.gallery_box.setTitle(f"True {true}, read as {said}: {total}")
+        self.gallery_hint.setText(f"The test digits in that cell{more}, most confident first (your own "
+                                  "samples of that kind before them). Click one to put it on the pad.")
         self.mistakes_button.setVisible(True)
         if not self._gallery_images:
             placeholder = QListWidgetItem("No digits in this cell.")
@@ -168,7 +175,7 @@ class ResultsView(QWidget):
         self._cell = None
         self._gallery_indices = self._mistakes
         self.gallery_box.setTitle(MISTAKES_TITLE)
-        self.gallery_box.setToolTip("")
+        self.gallery_hint.setText(MISTAKES_HINT)
         self.mistakes_button.setVisible(False)
         self._fill_gallery(images, labels, predicted, confidence)
 
@@ -197,13 +204,36 @@ class ResultsView(QWidget):
     # ---- building -----------------------------------------------------------------------------
     def _build_table(self):
         table = QTableWidget(NUM_CLASSES, NUM_CLASSES + 1)
-        table.setHorizontalHeaderLabels([f"said {d}" for d in range(NUM_CLASSES)] + ["correct"])
-        table.setVerticalHeaderLabels([f"true {d}" for d in range(NUM_CLASSES)])
+        # Short headers, so eleven columns fit beside the gallery; the label above says what they mean.
+        table.setHorizontalHeaderLabels([str(d) for d in range(NUM_CLASSES)] + ["✓"])
+        table.setVerticalHeaderLabels([str(d) for d in range(NUM_CLASSES)])
+        for column in range(NUM_CLASSES):
+            table.horizontalHeaderItem(column).setToolTip(f"Read as {column}")
+        table.horizontalHeaderItem(ACCURACY_COLUMN).setToolTip("Share of the true digit read correctly")
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        columns = table.horizontalHeader()
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        columns.setMinimumSectionSize(24)
+        # wide enough for "100.0%"; the digit columns share the rest
+        columns.setSectionResizeMode(ACCURACY_COLUMN, QHeaderView.ResizeMode.Fixed)
+        table.setColumnWidth(ACCURACY_COLUMN, table.fontMetrics().horizontalAdvance("100.0%") + 8)
+        rows = table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        rows.setMinimumSectionSize(18)
+        table.setMinimumSize(self.minimum_table_size(table))
         return table
+
+    @staticmethod
+    def minimum_table_size(table):
+        """Every cell readable: a count of four digits per column, a text line per row."""
+        metrics = table.fontMetrics()
+        width = (table.verticalHeader().sizeHint().width() + NUM_CLASSES * (metrics.horizontalAdvance("0000") + 2)
+                 + table.columnWidth(ACCURACY_COLUMN) + 2 * table.frameWidth())
+        height = table.horizontalHeader().sizeHint().height() + NUM_CLASSES * 18 + 2 * table.frameWidth()
+        return QSize(width, height)
 
     def _build_gallery(self):
         gallery = QListWidget()
@@ -253,13 +283,18 @@ class ResultsView(QWidget):
         total = int(matrix.sum())
         correct = int(np.trace(matrix))
         share = correct / total if total else 0.0
-        self.summary.setText(f"Test accuracy: {correct:,} of {total:,} digits read correctly ({share:.2%}). "
-                             "Click a cell of the matrix to see its digits.")
+        self.summary.setText(f"Test accuracy: {correct:,} of {total:,} digits read correctly ({share:.2%}).")
 
     def _emit_chosen(self, item):
         row = self.gallery.row(item)
         if 0 <= row < len(self._gallery_images):
             self.digitChosen.emit(self._gallery_images[row].copy())
+
+
+def _wrapped(text):
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def _checked(images, labels, probs):

@@ -1,0 +1,78 @@
+"""Starting the app: missing system libraries are named with their packages before Qt can abort."""
+import subprocess
+import sys
+
+import pytest
+
+from gui import launch
+from gui.system_libraries import QT_GUI_LIBRARIES, XCB_PLUGIN_LIBRARIES, explain, missing_libraries, uses_xcb
+
+X11_SESSION = {"DISPLAY": ":0"}
+
+
+def loader_without(*absent):
+    return lambda soname: soname not in absent
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is for Linux's X11 plugin")
+def test_names_exactly_the_libraries_that_cannot_be_loaded():
+    missing = missing_libraries(X11_SESSION, load=loader_without("libxcb-icccm.so.4", "libxcb-keysyms.so.1"))
+    assert missing == {"libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-keysyms.so.1": "libxcb-keysyms1"}
+    message = explain(missing)
+    assert "libxcb-icccm.so.4" in message and "libxcb-keysyms.so.1" in message
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1\n" in message
+    assert "libxcb-cursor0" not in message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is for Linux's X11 plugin")
+def test_the_x11_libraries_matter_only_when_qt_uses_x11():
+    nothing = loader_without(*QT_GUI_LIBRARIES, *XCB_PLUGIN_LIBRARIES)
+    offscreen = missing_libraries({"QT_QPA_PLATFORM": "offscreen"}, load=nothing)
+    assert set(offscreen) == set(QT_GUI_LIBRARIES)
+    assert set(missing_libraries(X11_SESSION, load=nothing)) == set(QT_GUI_LIBRARIES) | set(XCB_PLUGIN_LIBRARIES)
+    assert uses_xcb({"QT_QPA_PLATFORM": "xcb"}) and uses_xcb({})
+    assert not uses_xcb({"WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"})
+    assert uses_xcb({"QT_QPA_PLATFORM": "xcb:display=:1"})
+
+
+def test_every_library_the_check_knows_is_installed_here():
+    """This machine runs the GUI tests, so it has them all: the check must not cry wolf."""
+    assert missing_libraries({"DISPLAY": ":0"}) == {}
+
+
+def test_digitpad_stops_with_the_message_instead_of_starting_qt(monkeypatch, capsys):
+    monkeypatch.setattr("gui.system_libraries.can_load", loader_without("libxcb-icccm.so.4"))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    started = []
+    monkeypatch.setattr("gui.app.main", lambda argv: started.append(argv) or 0)
+    assert launch.main([]) == launch.EXIT_MISSING_LIBRARIES
+    assert started == []
+    assert "sudo apt-get install libxcb-icccm4" in capsys.readouterr().err
+
+
+def test_qt_arguments_pass_through_to_the_app(monkeypatch):
+    started = []
+    monkeypatch.setattr("gui.app.main", lambda argv: started.append(argv) or 0)
+    assert launch.main(["-style", "fusion"]) == 0
+    assert started[0][1:] == ["-style", "fusion"]
+
+
+def test_the_launcher_does_not_import_qt():
+    code = "import sys, gui.launch, gui.system_libraries; print(any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def apt_packages(text: str) -> set[str]:
+    """The packages of the `apt-get install` command in a README or shell script."""
+    command = text.split("apt-get install", 1)[1].replace("\\\n", " ").split("\n", 1)[0]
+    return {word for word in command.split() if not word.startswith(("-", ">"))}
+
+
+@pytest.mark.parametrize("document", ["README.md", ".ci/run"])
+def test_the_install_commands_list_every_library_the_check_knows(document):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / document).read_text()
+    needed = set(QT_GUI_LIBRARIES.values()) | set(XCB_PLUGIN_LIBRARIES.values())
+    assert needed <= apt_packages(text)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from core import digitmap, explain, filterlab, stress
 from core.data import load_sample
@@ -426,3 +427,38 @@ def test_the_lab_rests_while_a_training_run_updates_the_weights(lab):
     assert lab.spins[0].isEnabled() and lab.train_button.isEnabled()
     lab.accuracy_job.run_to_end()                    # measured as soon as the run ends
     assert "Accuracy on the 2,000 bundled test digits" in lab.accuracy_text()
+
+
+# ----- nothing clipped ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", ["1280x860", "minimum"])
+def test_no_see_why_page_is_clipped_or_wider_than_the_tab(drawn, qtbot, size):
+    from test_gui_window_edges import text_fits
+
+    window = drawn
+    if size == "minimum":
+        window.resize(window.minimumSizeHint())
+    else:
+        window.resize(1280, 860)
+    why = window.why_panel
+    area = window.tabs.widget(window.why_tab)
+    states = [
+        (why.arithmetic, lambda: why.arithmetic.select(Selection("conv", 2, 10, 12))),
+        (why.arithmetic, lambda: why.arithmetic.select(Selection("pool", 2, 5, 6))),
+        (why.arithmetic, lambda: why.arithmetic.select(Selection("score", 3))),
+        (why.evidence, lambda: why.evidence.set_digits(-1, -1)),
+        (why.digit_weights, lambda: None),
+        (why.filter_lab, lambda: why.filter_lab.accuracy_job.run_to_end()),
+        (why.stress, lambda: (why.stress.fool_as(8), why.stress.wait_for_fool())),
+        (why.digit_map, lambda: why.digit_map.job.run_to_end()),
+    ]
+    for page, prepare in states:
+        why.setCurrentWidget(page)
+        prepare()
+        qtbot.wait(20)
+        assert area.widget().width() <= area.viewport().width(), why.tabText(why.currentIndex())
+        assert page.width() <= why.width()
+        clipped = [w for w in page.findChildren(QWidget) if w.isVisible() and not text_fits(w)]
+        assert clipped == [], [(why.tabText(why.currentIndex()), type(w).__name__,
+                                w.title() if hasattr(w, "title") else getattr(w, "text", w.objectName)())
+                               for w in clipped]

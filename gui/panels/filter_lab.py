@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QProgressBar, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
 from core import explain, filterlab
@@ -289,9 +289,9 @@ class FilterLab(QWidget):
             self.filter_buttons.removeButton(button)
             button.deleteLater()
         for f in range(count):
-            button = QPushButton(str(f + 1))
+            button = QToolButton()
+            button.setText(str(f + 1))
             button.setCheckable(True)
-            button.setFixedWidth(26)
             button.setToolTip(f"Edit filter {f + 1}")
             self.filter_buttons.addButton(button, f)
             self.filter_row.insertWidget(self.filter_row.count(), button)

@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
-    QWidget,
+    QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
+    QVBoxLayout, QWidget,
 )
 
 from core import explain, stress
@@ -50,8 +50,8 @@ class StressPanel(QWidget):
         targets = QHBoxLayout()
         targets.setSpacing(3)
         for d in range(10):
-            button = QPushButton(str(d))
-            button.setFixedWidth(26)
+            button = QToolButton()
+            button.setText(str(d))
             button.setToolTip(f"Change as few pixels as it can until the network reads {d}")
             self.target_buttons.addButton(button, d)
             targets.addWidget(button)
@@ -175,7 +175,7 @@ class StressPanel(QWidget):
             self.fool_label.setText("")
             return
         if self._fooled is None:
-            self.fool_tiles.set_tiles([paper_rgb(self._image)], ["your drawing"])
+            self.fool_tiles.set_tiles([paper_rgb(self._image)], ["yours"])
             self.fool_tiles.set_placeholder("")
             self.fool_label.setText("Pick a digit: small gradient steps on the 28x28 input push the network "
                                     "towards it, changing as few pixels as it can.")
@@ -185,7 +185,7 @@ class StressPanel(QWidget):
         changed = int(np.count_nonzero(np.abs(change) > 0.5))
         self.fool_tiles.set_tiles(
             [paper_rgb(self._image), diverging_rgb(change, 255.0), paper_rgb(fooled)],
-            ["your drawing", "changed pixels", "the network sees"],
+            ["yours", "changed", "now"],
             tooltip=lambda tile, r, c: f"Pixel ({r + 1}, {c + 1}): changed by {change[r, c]:+.0f}")
         self.fool_tiles.set_placeholder("")
         probabilities = self._model.predict_proba(fooled)[0]

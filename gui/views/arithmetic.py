@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget,
+    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
 from core import explain
@@ -91,13 +91,14 @@ def number_grid(values, digits=3, mark=None) -> str:
 
 def conv_text(result, selection: Selection) -> str:
     f, row, col = selection.index + 1, selection.row + 1, selection.col + 1
-    return (f"<b>Feature map {f}, pixel ({row}, {col})</b> = the 3x3 patch of the network input "
-            "under the window (pixel / 255 − 0.5), times filter {f}, summed:"
-            "<table><tr><td>patch</td><td></td><td>filter</td><td></td><td>products</td></tr><tr>"
-            f"<td>{number_grid(result['patch'])}</td><td>×</td><td>{number_grid(result['filter'])}</td>"
-            f"<td>=</td><td>{number_grid(result['products'])}</td></tr></table>"
+    return (f"<b>Feature map {f}, pixel ({row}, {col})</b> = the 3x3 patch of the network input under "
+            f"the window (pixel / 255 − 0.5), times filter {f}, summed:"
+            "<table><tr><td>patch</td><td></td><td>filter</td></tr><tr>"
+            f"<td>{number_grid(result['patch'])}</td><td>×</td><td>{number_grid(result['filter'])}</td></tr>"
+            "<tr><td>products</td></tr>"
+            f"<tr><td>{number_grid(result['products'])}</td></tr></table>"
             f"sum of the nine products = <b>{result['sum']:+.4f}</b>; the network's own value: "
-            f"{result['value']:+.4f}.<br>Arrow keys slide the window.").replace("{f}", str(f))
+            f"{result['value']:+.4f}.<br>Arrow keys slide the window.")
 
 
 def pool_text(result, selection: Selection) -> str:
@@ -117,13 +118,14 @@ def score_text(breakdown, digit: int) -> str:
     contributions = breakdown["contributions"][digit]
     bias, logit = breakdown["biases"][digit], breakdown["logits"][digit]
     soft = explain.softmax_arithmetic(breakdown["logits"])
-    heads = "".join(f"<th>filter {f + 1}</th>" for f in range(len(contributions)))
-    cells = "".join(f"<td align='right'>{'+' if v >= 0 else '−'} {abs(v):.3f}</td>" for v in contributions)
+    rows = [("bias", bias)] + [(f"filter {f + 1}", v) for f, v in enumerate(contributions)]
+    terms = "".join(f"<tr><td>{'' if i == 0 else '+'}</td><td>{name}</td><td align='right'>{value:+.3f}</td></tr>"
+                    for i, (name, value) in enumerate(rows))
     exps = " + ".join(f"{e:.3g}" for e in soft["exps"])
     return (f"<b>Digit {digit}</b>: score = bias + one sum per filter (weight × pooled value over "
             "its 13x13 cells):"
-            f"<table cellspacing='4'><tr><th>bias</th>{heads}<th></th><th>score</th></tr>"
-            f"<tr><td align='right'>{bias:+.3f}</td>{cells}<td>=</td><td><b>{logit:+.3f}</b></td></tr></table>"
+            f"<table cellspacing='0' cellpadding='1'>{terms}"
+            f"<tr><td>=</td><td>score</td><td align='right'><b>{logit:+.3f}</b></td></tr></table>"
             f"Softmax: probability = e<sup>score − top score</sup> / sum over the ten digits<br>"
             f"= e<sup>{logit:+.3f} − {breakdown['logits'].max():+.3f}</sup> / ({exps})<br>"
             f"= {soft['exps'][digit]:.4g} / {soft['total']:.4g} = <b>{soft['probabilities'][digit]:.2%}</b>")
@@ -148,8 +150,8 @@ class ArithmeticView(QWidget):
         digits_row = QHBoxLayout()
         digits_row.addWidget(QLabel("Score of digit"))
         for d in range(10):
-            button = QPushButton(str(d))
-            button.setFixedWidth(30)
+            button = QToolButton()
+            button.setText(str(d))
             button.setToolTip(f"How the network's score and probability for {d} are made")
             self.digit_buttons.addButton(button, d)
             digits_row.addWidget(button)

@@ -21,8 +21,8 @@ BAR_FOR = "#d9544d"
 BAR_AGAINST = "#4d7fd9"
 BAR_BIAS = "#9aa0aa"
 OVERLAY_STRENGTH = 0.8
-PER_FILTER_TITLE = "Per filter: the maps and their sums (bias + bars = score)"
-PER_FILTER_DIFFERENCE = "Per filter: the differences (bias difference + bars = score difference)"
+PER_FILTER_TITLE = "Per filter (bias + bars = score)"
+PER_FILTER_DIFFERENCE = "Per filter: A's minus B's"
 
 
 def evidence_rgb(image, cells, limit) -> np.ndarray:
@@ -67,10 +67,10 @@ class EvidenceView(QWidget):
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.picture = TileGrid(columns=1, min_tile=150, captions=False)
+        self.picture = TileGrid(columns=1, min_tile=120, captions=False)
         self.picture.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.picture.setToolTip("Red: this part of your drawing counts for the digit; blue: against it.")
-        self.filter_tiles = TileGrid(columns=8, min_tile=34)
+        self.filter_tiles = TileGrid(columns=8, min_tile=32)
         self.filter_tiles.setToolTip("The same evidence through each filter; the tiles add up to the big map.")
         self.bars = self._build_bars()
 
@@ -172,7 +172,7 @@ class EvidenceView(QWidget):
         colours = diverging_rgb(per_filter, symmetric_limit(per_filter))  # (F, 13, 13, 3), one call
         self.filter_tiles.set_tiles(
             list(colours),
-            labels=[f"{v:+.2f}" for v in bars],
+            labels=[f"{v:+.1f}" for v in bars],
             tooltip=lambda f, r, c: f"Filter {f + 1}, cell ({r + 1}, {c + 1}): {per_filter[f, r, c]:+.3f}")
         self.filter_tiles.set_placeholder("")
         heights = np.append(bars, bias)

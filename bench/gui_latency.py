@@ -9,6 +9,11 @@
    thread. Lateness = time between firings - 5 ms. Target: worst <= 50 ms.
 2. Stroke end -> prediction: from the mouse release that ends a stroke to the prediction
    signal with the new answer, idle and while training. Target: <= 20 ms.
+3. See why: stroke end -> prediction + evidence with See why > Evidence on screen; drawing while
+   training with the Training tab, Evidence and Digit weights on screen; and the long jobs (digit
+   map, the filter lab's accuracy and output-layer training) run to their end. Besides wall-clock
+   lateness these print "work", the GUI thread's own CPU time between two firings, which other
+   programs on a shared machine do not inflate.
 --busy-program also runs a pure-Python busy loop meanwhile, like another program using a core.
 
 Figures, 2 cores, 5 runs each (min / median / max), lateness while drawing and training:
@@ -165,6 +170,87 @@ def measure_training(window, seconds: float):
     return lateness, strokes, progress
 
 
+class WorkProbe(LatenessProbe):
+    """Also records the GUI thread's own CPU time between firings (time.thread_time): the work that
+    held the event loop up, which other programs on a shared machine do not inflate."""
+
+    def __init__(self):
+        super().__init__()
+        self.work_ms: list[float] = []
+        self._last_cpu = None
+
+    def start(self) -> None:
+        self._last_cpu = time.thread_time()
+        super().start()
+
+    def _tick(self) -> None:
+        cpu = time.thread_time()
+        self.work_ms.append((cpu - self._last_cpu) * 1000)
+        self._last_cpu = cpu
+        super()._tick()
+
+
+def measure_work(window, seconds: float):
+    """measure() with a WorkProbe: (lateness, GUI-thread work between firings, release-to-prediction)."""
+    probe, player = WorkProbe(), StrokePlayer(window)
+    probe.start()
+    player.start()
+    run_for(round(seconds * 1000))
+    player.stop()
+    probe.stop()
+    return probe.lateness_ms, probe.work_ms, player.release_to_prediction_ms
+
+
+def show_why_page(window, page) -> None:
+    """Put the See why tab and its `page` (a widget of window.why_panel) on screen."""
+    window.tabs.setCurrentIndex(window.why_tab)
+    window.why_panel.setCurrentWidget(page)
+    run_for(50)
+
+
+def measure_see_why(window, seconds: float) -> dict:
+    """Drawing with See why > Evidence on screen (the evidence is recomputed in the slot that receives
+    each prediction, before the stroke timer's slot, so stroke-end times include it), then with
+    Digit weights on screen (redrawn on every weight update while training)."""
+    why = window.why_panel
+    results = {"Training tab": measure_work(window, seconds)}
+    show_why_page(window, why.evidence)
+    results["Evidence"] = measure_work(window, seconds)
+    show_why_page(window, why.digit_weights)
+    results["Digit weights"] = measure_work(window, seconds)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
+def measure_jobs(window) -> dict:
+    """Event-loop lateness while each long job of See why runs to its end (sliced in the GUI thread)."""
+    why = window.why_panel
+    lab, digit_map = why.filter_lab, why.digit_map
+    results = {}
+
+    def run(name, start, job):
+        probe = WorkProbe()
+        probe.start()
+        began = time.perf_counter()
+        start()
+        while job.is_running():
+            run_for(5)
+        results[name] = (probe.lateness_ms, probe.work_ms, time.perf_counter() - began)
+        probe.stop()
+
+    show_why_page(window, digit_map)
+    run("digit map (2,000 digits + PCA)", lambda: (digit_map.model_changed(),
+                                                                 digit_map.show_state(window.model, None)), digit_map.job)
+    show_why_page(window, lab)
+    run("lab accuracy (2,000 digits)", lambda: lab.switch_off(0), lab.accuracy_job)
+    run("lab output layer (10,000 digits)", lab.train_output_layer, lab.training_job)
+    lab.reset()
+    while lab.accuracy_job.is_running():
+        run_for(5)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
 def describe(name: str, values_ms: list[float], target_ms: float) -> None:
     ordered = sorted(values_ms)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
@@ -191,7 +277,12 @@ def main(argv=None) -> int:
 
     with busy_program(args.busy_program):
         idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
+        jobs = measure_jobs(window)
+        show_why_page(window, window.why_panel.evidence)
+        _, _, why_idle_strokes = measure_work(window, min(args.seconds, 3.0))
+        window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
+        why_busy = measure_see_why(window, args.seconds)
     window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
@@ -202,6 +293,16 @@ def main(argv=None) -> int:
     describe("event-loop lateness, drawing while training", busy_lateness, 50)
     describe("stroke end -> prediction, idle", idle_strokes, 20)
     describe("stroke end -> prediction, while training", busy_strokes, 20)
+    print("See why (drawing while training; 'work' = GUI-thread CPU time between two 5 ms firings):")
+    describe("stroke end -> prediction + evidence, idle", why_idle_strokes, 20)
+    for page, (lateness, work, strokes) in why_busy.items():
+        describe(f"{page}: lateness", lateness, 50)
+        describe(f"{page}: work", work, 50)
+        describe(f"{page}: stroke end -> prediction", strokes, 20)
+    print("See why jobs, run to their end in slices while idle:")
+    for name, (lateness, work, seconds) in jobs.items():
+        describe(f"{name} ({seconds:.1f} s): lateness", lateness, 50)
+        describe(f"{name}: work", work, 50)
     return 0
 
 

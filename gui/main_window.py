@@ -6,6 +6,7 @@ filters and feature maps above tabs for Training, Results and Teach.
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -26,6 +27,8 @@ from gui.views.results import ResultsView
 from gui.settings import make_settings, read_int, take_settings_notice
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.panels.training_panel import TrainingPanel
+from gui.panels.why import WhyPanel
+from gui.views.arithmetic import Selection
 from gui.shortcuts_dialog import ShortcutsDialog
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
@@ -122,6 +125,9 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
         self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
+        self.why_panel = WhyPanel()                    # the network's arithmetic and evidence
+        self.why_tab = self.tabs.addTab(_scrolling(self.why_panel), "See &why")
+        self.tabs.setTabToolTip(self.why_tab, "How the network reached its answer on your drawing (Ctrl+4)")
         self.predictor = LivePredictor(self.canvas, self.session.model, parent=self)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
@@ -149,7 +155,7 @@ class MainWindow(QMainWindow):
         self.tab_actions = [
             _action(self, f"Show {name}", f"Ctrl+{i + 1}", f"Show the {name} tab",
                     lambda _=False, i=i: self.tabs.setCurrentIndex(i))
-            for i, name in enumerate(("Training", "Results", "Teach it"))
+            for i, name in enumerate(("Training", "Results", "Teach it", "See why"))
         ]
         panel = self.training_panel
         for action in (panel.train_action, panel.pause_action, panel.stop_action, panel.download_action,
@@ -229,6 +235,7 @@ class MainWindow(QMainWindow):
         self.predictor.updated.connect(self._show_prediction)
         self.results_view.digitChosen.connect(self._put_on_canvas)
         self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
+        self._connect_why()
         self.teach_panel.sampleAdded.connect(self._sample_stored)
 
         panel = self.training_panel
@@ -246,6 +253,40 @@ class MainWindow(QMainWindow):
         self.download.busyChanged.connect(panel.set_downloading)
         self.download.progressed.connect(panel.show_download_progress)
         self.download.finished.connect(self._download_finished)
+
+    def _connect_why(self) -> None:
+        why = self.why_panel
+        self.feature_view.grid.pixelClicked.connect(
+            lambda f, row, col: self._show_why(Selection("conv", f, row, col)))
+        self.prediction_view.digitClicked.connect(lambda d: self._show_why(Selection("score", d)))
+        why.imageChosen.connect(self._put_on_canvas)
+        why.modelEdited.connect(self._model_edited_in_lab)
+        why.arithmetic.selectionChanged.connect(     # the feature-map pixel being explained, outlined
+            lambda sel: self.feature_view.grid.set_highlight(sel.index if sel.kind == "conv" else None,
+                                                              sel.row, sel.col))
+        self.teach_panel.samplesChanged.connect(self._own_samples_changed)
+        self._own_samples_changed()
+
+    def _show_why(self, selection) -> None:
+        self.tabs.setCurrentIndex(self.why_tab)
+        self.why_panel.show_arithmetic(selection)
+
+    def _own_samples_changed(self) -> None:
+        dataset = self.teach_panel.dataset
+        self.why_panel.set_own_samples(dataset.images, dataset.labels)
+        self._own_samples_to_results()
+
+    def _own_samples_to_results(self) -> None:
+        """A confusion-matrix cell lists the user's samples too, as the model reads them now."""
+        dataset = self.teach_panel.dataset
+        predicted = self.model.predict(dataset.images) if len(dataset) else np.zeros(0, np.int64)
+        self.results_view.set_own_samples(dataset.images, dataset.labels, predicted)
+
+    def _model_edited_in_lab(self) -> None:
+        self.session.unsaved = True
+        self.filter_view.set_filters(self.model.params["conv.filters"])
+        self.predictor.update_now()
+        self._show_model_label()
 
     # ---- drawing and prediction -------------------------------------------------------------
     def _drawing_edited(self) -> None:
@@ -266,6 +307,7 @@ class MainWindow(QMainWindow):
             self.prediction_view.set_probabilities(prediction.probabilities)
             self.input_view.set_image(prediction.image)
             self.feature_view.set_feature_maps(prediction.feature_maps)
+        self.why_panel.show_state(self.model, None if prediction is None else prediction.image)
 
     def _pen_width_changed(self, width: int) -> None:
         self.pen_slider.setValue(width)
@@ -397,16 +439,19 @@ class MainWindow(QMainWindow):
         idle = state == State.IDLE
         for action in (self.new_action, self.open_action, self.revert_action):
             action.setEnabled(idle)
+        self.why_panel.set_training(not idle)
 
     def _training_params(self, params) -> None:
         self.model.set_params(params)
         self.session.unsaved = True
         self.filter_view.set_filters(self.model.params["conv.filters"])
+        self.why_panel.model_changed()
         self.predictor.update_now()
         self._show_model_label()
 
     def _show_test_results(self, results) -> None:
         self.results_view.show_results(results.images, results.labels, results.probabilities)
+        self._own_samples_to_results()
 
     def _training_failed(self, message: str) -> None:
         self.training_panel.show_outcome("Training failed: see the message.")

@@ -9,7 +9,12 @@
    thread. Lateness = time between firings - 5 ms. Target: worst <= 50 ms.
 2. Stroke end -> prediction: from the mouse release that ends a stroke to the prediction
    signal with the new answer, idle and while training. Target: <= 20 ms.
-3. Both again while the time machine's slider is dragged through the run's history (one
+3. See why: stroke end -> prediction + evidence with See why > Evidence on screen; drawing while
+   training with the Training tab, Evidence and Digit weights on screen; and the long jobs (digit
+   map, the filter lab's accuracy and output-layer training) run to their end. Besides wall-clock
+   lateness these print "work", the GUI thread's own CPU time between two firings, which other
+   programs on a shared machine do not inflate.
+4. Both again while the time machine's slider is dragged through the run's history (one
    move per 16 ms, the run still training at full speed; every move redraws the filters,
    feature maps, probabilities and cursors), and in slow motion (SLOW_MOTION steps/s, each
    step's weights, progress and history shown as it comes).
@@ -202,6 +207,56 @@ def measure_work(window, seconds: float):
     return probe.lateness_ms, probe.work_ms, player.release_to_prediction_ms
 
 
+def show_why_page(window, page) -> None:
+    """Put the See why tab and its `page` (a widget of window.why_panel) on screen."""
+    window.tabs.setCurrentIndex(window.why_tab)
+    window.why_panel.setCurrentWidget(page)
+    run_for(50)
+
+
+def measure_see_why(window, seconds: float) -> dict:
+    """Drawing with See why > Evidence on screen (the evidence is recomputed in the slot that receives
+    each prediction, before the stroke timer's slot, so stroke-end times include it), then with
+    Digit weights on screen (redrawn on every weight update while training)."""
+    why = window.why_panel
+    results = {"Training tab": measure_work(window, seconds)}
+    show_why_page(window, why.evidence)
+    results["Evidence"] = measure_work(window, seconds)
+    show_why_page(window, why.digit_weights)
+    results["Digit weights"] = measure_work(window, seconds)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
+def measure_jobs(window) -> dict:
+    """Event-loop lateness while each long job of See why runs to its end (sliced in the GUI thread)."""
+    why = window.why_panel
+    lab, digit_map = why.filter_lab, why.digit_map
+    results = {}
+
+    def run(name, start, job):
+        probe = WorkProbe()
+        probe.start()
+        began = time.perf_counter()
+        start()
+        while job.is_running():
+            run_for(5)
+        results[name] = (probe.lateness_ms, probe.work_ms, time.perf_counter() - began)
+        probe.stop()
+
+    show_why_page(window, digit_map)
+    run("digit map (2,000 digits + PCA)", lambda: (digit_map.model_changed(),
+                                                                 digit_map.show_state(window.model, None)), digit_map.job)
+    show_why_page(window, lab)
+    run("lab accuracy (2,000 digits)", lambda: lab.switch_off(0), lab.accuracy_job)
+    run("lab output layer (10,000 digits)", lab.train_output_layer, lab.training_job)
+    lab.reset()
+    while lab.accuracy_job.is_running():
+        run_for(5)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
 class Scrubber:
     """Drags the time machine's slider back and forth, one position per 16 ms (a 60 Hz mouse)."""
 
@@ -295,7 +350,12 @@ def main(argv=None) -> int:
 
     with busy_program(args.busy_program):
         idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
+        jobs = measure_jobs(window)
+        show_why_page(window, window.why_panel.evidence)
+        _, _, why_idle_strokes = measure_work(window, min(args.seconds, 3.0))
+        window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
+        why_busy = measure_see_why(window, args.seconds)
         scrub_lateness, scrub_work, scrub_strokes, scrubs = measure_scrubbing(window, args.seconds)
         snapshots = len(window.watch.history)
         stop_training(window)
@@ -312,6 +372,16 @@ def main(argv=None) -> int:
     describe("event-loop lateness, drawing while training", busy_lateness, 50)
     describe("stroke end -> prediction, idle", idle_strokes, 20)
     describe("stroke end -> prediction, while training", busy_strokes, 20)
+    print("See why (drawing while training; 'work' = GUI-thread CPU time between two 5 ms firings):")
+    describe("stroke end -> prediction + evidence, idle", why_idle_strokes, 20)
+    for page, (lateness, work, strokes) in why_busy.items():
+        describe(f"{page}: lateness", lateness, 50)
+        describe(f"{page}: work", work, 50)
+        describe(f"{page}: stroke end -> prediction", strokes, 20)
+    print("See why jobs, run to their end in slices while idle:")
+    for name, (lateness, work, seconds) in jobs.items():
+        describe(f"{name} ({seconds:.1f} s): lateness", lateness, 50)
+        describe(f"{name}: work", work, 50)
     print(f"Watch it learn ('work' = GUI-thread CPU time between two 5 ms firings): {scrubs} slider moves "
           f"through {snapshots} snapshots while the run went on; slow motion at {SLOW_MOTION} steps/s, "
           f"{len(slow_progress)} steps shown one by one")

@@ -34,6 +34,8 @@ from gui.views.results import ResultsView
 from gui.settings import make_settings, read_int, take_settings_notice
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.panels.training_panel import TrainingPanel
+from gui.panels.why import WhyPanel
+from gui.views.arithmetic import Selection
 from gui.shortcuts_dialog import ShortcutsDialog
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
@@ -133,6 +135,9 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
         self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
+        self.why_panel = WhyPanel()                    # the network's arithmetic and evidence
+        self.why_tab = self.tabs.addTab(_scrolling(self.why_panel), "See &why")
+        self.tabs.setTabToolTip(self.why_tab, "How the network reached its answer on your drawing (Ctrl+4)")
         self.predictor = LivePredictor(self.canvas, self.session.model, parent=self)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
@@ -173,7 +178,7 @@ class MainWindow(QMainWindow):
         self.tab_actions = [
             _action(self, f"Show {name}", f"Ctrl+{i + 1}", f"Show the {name} tab",
                     lambda _=False, i=i: self.tabs.setCurrentIndex(i))
-            for i, name in enumerate(("Training", "Results", "Teach it"))
+            for i, name in enumerate(("Training", "Results", "Teach it", "See why"))
         ]
         panel = self.training_panel
         for action in (panel.train_action, panel.pause_action, panel.stop_action, panel.download_action,
@@ -265,6 +270,7 @@ class MainWindow(QMainWindow):
         self.predictor.updated.connect(self._show_prediction)
         self.results_view.digitChosen.connect(self._put_on_canvas)
         self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
+        self._connect_why()
         self.teach_panel.sampleAdded.connect(self._sample_stored)
 
         panel = self.training_panel
@@ -289,6 +295,40 @@ class MainWindow(QMainWindow):
         self.training.gradientsUpdated.connect(self.watch.set_gradients)
         self.watch.networkChanged.connect(self._show_network)
 
+    def _connect_why(self) -> None:
+        why = self.why_panel
+        self.feature_view.grid.pixelClicked.connect(
+            lambda f, row, col: self._show_why(Selection("conv", f, row, col)))
+        self.prediction_view.digitClicked.connect(lambda d: self._show_why(Selection("score", d)))
+        why.imageChosen.connect(self._put_on_canvas)
+        why.modelEdited.connect(self._model_edited_in_lab)
+        why.arithmetic.selectionChanged.connect(     # the feature-map pixel being explained, outlined
+            lambda sel: self.feature_view.grid.set_highlight(sel.index if sel.kind == "conv" else None,
+                                                              sel.row, sel.col))
+        self.teach_panel.samplesChanged.connect(self._own_samples_changed)
+        self._own_samples_changed()
+
+    def _show_why(self, selection) -> None:
+        self.tabs.setCurrentIndex(self.why_tab)
+        self.why_panel.show_arithmetic(selection)
+
+    def _own_samples_changed(self) -> None:
+        dataset = self.teach_panel.dataset
+        self.why_panel.set_own_samples(dataset.images, dataset.labels)
+        self._own_samples_to_results()
+
+    def _own_samples_to_results(self) -> None:
+        """A confusion-matrix cell lists the user's samples too, as the model reads them now."""
+        dataset = self.teach_panel.dataset
+        predicted = self.model.predict(dataset.images) if len(dataset) else np.zeros(0, np.int64)
+        self.results_view.set_own_samples(dataset.images, dataset.labels, predicted)
+
+    def _model_edited_in_lab(self) -> None:
+        self.session.unsaved = True
+        self.filter_view.set_filters(self.model.params["conv.filters"])
+        self.predictor.update_now()
+        self._show_model_label()
+
     # ---- drawing and prediction -------------------------------------------------------------
     def _drawing_edited(self) -> None:
         self.predictor.update_now()
@@ -308,6 +348,8 @@ class MainWindow(QMainWindow):
             self.prediction_view.set_probabilities(prediction.probabilities)
             self.input_view.set_image(prediction.image)
             self.feature_view.set_feature_maps(prediction.feature_maps)
+        shown = self.predictor.model                  # the live network, or the time machine's snapshot
+        self.why_panel.show_state(shown, None if prediction is None else prediction.image)
         self._drawing_may_have_changed(None if prediction is None else prediction.image)
 
     def _pen_width_changed(self, width: int) -> None:
@@ -348,22 +390,19 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {self.session.description}{star}")
 
     def _discard_unsaved_ok(self, what: str) -> bool:
+        """True when trained, unsaved weights may be replaced: saved first, or let go on purpose."""
         if not self.session.unsaved:
             return True
-        answer = QMessageBox.question(
-            self, "Discard the trained weights?",
-            f"The current model was trained and not saved. {what} anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        answer = ask_save_unsaved(self, f"Save them before you {what}?")
+        return answer == "discard" or (answer == "save" and self.choose_file_to_save())
 
     def new_model(self) -> None:
-        if self._discard_unsaved_ok("Start a new model"):
+        if self._discard_unsaved_ok("start a new model"):
             self._install_session(fresh_session())
             self.statusBar().showMessage("New model with random weights: train it to make it useful.", 5000)
 
     def revert_to_pretrained(self) -> None:
-        if not self._discard_unsaved_ok("Go back to the pretrained model"):
+        if not self._discard_unsaved_ok("go back to the pretrained model"):
             return
         try:
             self._install_session(pretrained_session())
@@ -372,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def choose_model_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", self._model_folder(), MODEL_FILES)
-        if path and self._discard_unsaved_ok("Open another model"):
+        if path and self._discard_unsaved_ok("open another model"):
             self.open_model(path)
 
     def open_model(self, path) -> bool:
@@ -435,8 +474,8 @@ class MainWindow(QMainWindow):
         seed = self.start_choice.seed()
         self._new_session = None
         if self.start_choice.starts_fresh():
-            if not self._discard_unsaved_ok('Start a new network from random weights (choose "Continue this '
-                                            'model" to train it further)'):
+            if not self._discard_unsaved_ok('start a new network from random weights ("Continue this model", '
+                                            'before Train, trains these weights further instead)'):
                 return False
             self._new_session = fresh_session(seed)     # shown once training begins: a failed start keeps the old
         model = self.model if self._new_session is None else self._new_session.model
@@ -475,6 +514,8 @@ class MainWindow(QMainWindow):
             model.set_params(params)
         self.filter_view.set_filters(model.params["conv.filters"])
         self.predictor.set_model(model)
+        self.why_panel.model_changed()               # its digit weights and evidence follow the step shown
+        self.why_panel.set_training(params is not None or self.training.is_busy())   # no lab edits on a snapshot
 
     def _drawing_may_have_changed(self, image) -> None:
         if image is None or self._drawing_shown is None or not np.array_equal(image, self._drawing_shown):
@@ -489,6 +530,7 @@ class MainWindow(QMainWindow):
         idle = state == State.IDLE
         for action in (self.new_action, self.open_action, self.revert_action):
             action.setEnabled(idle)
+        self.why_panel.set_training(not idle)
 
     def _training_snapshots(self, records) -> None:
         self._show_new_network()
@@ -505,11 +547,13 @@ class MainWindow(QMainWindow):
         self.session.unsaved = True
         if self.time_bar.is_live():                  # else the views show the time machine's snapshot
             self.filter_view.set_filters(self.model.params["conv.filters"])
+            self.why_panel.model_changed()
             self.predictor.update_now()
         self._show_model_label()
 
     def _show_test_results(self, results) -> None:
         self.results_view.show_results(results.images, results.labels, results.probabilities)
+        self._own_samples_to_results()
 
     def _training_failed(self, message: str) -> None:
         self.training_panel.show_outcome("Training failed: see the message.")
@@ -597,11 +641,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def ask_save_before_closing(parent) -> str:
-    """The quit question for trained, unsaved weights: "save", "discard" or "cancel"."""
+def ask_save_unsaved(parent, question: str) -> str:
+    """Save / Discard / Cancel for trained weights that are not saved: "save", "discard" or "cancel"."""
     buttons = QMessageBox.StandardButton
     answer = QMessageBox.question(
-        parent, "Save the trained model?",
-        "The model was trained and its weights are not saved. Save them before quitting?",
+        parent, "Save the trained model?", f"The model was trained and its weights are not saved. {question}",
         buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_save_before_closing(parent) -> str:
+    """The quit question: "save", "discard" or "cancel"."""
+    return ask_save_unsaved(parent, "Save them before quitting?")

@@ -17,6 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
+sys.path.insert(0, str(ROOT / "tools"))
+
+from screenshot_why import WHY_SHOTS  # noqa: E402
 
 DEFAULT_SIZE = (1280, 860)
 EPOCHS = 2
@@ -163,6 +166,7 @@ SHOTS = [
     ("screenshot-results", results),
     ("screenshot-teach", teach),
     ("screenshot-shortcuts", shortcuts),
+    *WHY_SHOTS,                      # tools/screenshot_why.py: one per See why view
     ("watch-midway", watch_midway),
     ("watch-scrubbed", watch_scrubbed),
 ]

@@ -18,6 +18,9 @@ class DivergingTiles(QGroupBox):
         super().__init__(title, parent)
         self.grid = TileGrid(columns=columns, min_tile=min_tile)
         self.legend = ColorBar(gradient_stops())
+        keep_room = self.legend.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)   # hiding the scale (nothing to show) moves nothing
+        self.legend.setSizePolicy(keep_room)
         layout = QVBoxLayout(self)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -70,10 +73,12 @@ class FeatureMapView(DivergingTiles):
         if maps is None:
             self._maps = None
             self.grid.set_placeholder("Draw a digit to see what each filter picks out")
+            self.legend.hide()                     # no maps, no scale to read them by
             return
         self._maps = np.moveaxis(np.asarray(maps, dtype=np.float64), -1, 0)   # (F, 26, 26)
         self._show(self._maps)
         self.grid.set_placeholder("")
+        self.legend.show()
 
     def feature_maps(self) -> np.ndarray | None:
         return None if self._maps is None else np.moveaxis(self._maps, 0, -1).copy()

@@ -179,3 +179,18 @@ def test_each_filter_is_at_least_96_px_and_the_training_tab_needs_no_scrolling_i
         assert rect.width() >= 96 and rect.height() >= 96
     area = window.tabs.widget(0)                                   # the Training tab's scroll area
     assert not area.verticalScrollBar().isVisible() and not area.horizontalScrollBar().isVisible()
+
+
+def test_the_see_why_output_weight_pictures_follow_the_time_machine(qtbot, window):
+    drag_stroke(window.canvas, DIGIT_THREE)
+    train_to_the_end(qtbot, window)
+    why = window.why_panel
+    window.tabs.setCurrentIndex(window.why_tab)
+    why.setCurrentWidget(why.digit_weights)
+    early = window.watch.history.at(1)
+    window.time_bar.scrub_to(1)
+    qtbot.waitUntil(lambda: why.digit_weights._weights is not None
+                    and np.array_equal(why.digit_weights._weights, early.params["softmax.weights"]), timeout=3000)
+    window.time_bar.go_live()
+    qtbot.waitUntil(lambda: np.array_equal(why.digit_weights._weights, window.model.params["softmax.weights"]),
+                    timeout=3000)

@@ -9,7 +9,7 @@ from core.network import CNN
 from core.replay import probabilities_through_run
 from core.train import TrainConfig, learning_rate_at
 from gui.main_window import MainWindow
-from gui.panels.watch_controls import CONTINUE
+from gui.panels.watch_controls import CONTINUE, NEW
 from gui.training.messages import Result, SetLearningRate, State
 from simulate import DIGIT_THREE, drag_stroke
 
@@ -80,12 +80,15 @@ def test_the_same_seed_replays_the_same_run_and_another_seed_does_not(qtbot, win
     window.start_choice.seed_spin.setValue(7)
     train_to_the_end(qtbot, window)
     first_run = [window.watch.history.at(i) for i in range(len(window.watch.history))]
+    assert not window.start_choice.starts_fresh()                              # after a run: Continue is offered
+    window.start_choice.set_start(NEW)
     train_to_the_end(qtbot, window)                                            # New again, same seed
     second_run = [window.watch.history.at(i) for i in range(len(window.watch.history))]
     assert [s.step for s in first_run] == [s.step for s in second_run] == list(range(SMALL // BATCH + 1))
     for one, two in zip(first_run, second_run):
         assert same(one.params, two.params)
     window.start_choice.seed_spin.setValue(8)
+    window.start_choice.set_start(NEW)
     train_to_the_end(qtbot, window)
     assert not same(window.watch.history.at(0).params, first_run[0].params)
 
@@ -194,3 +197,11 @@ def test_the_see_why_output_weight_pictures_follow_the_time_machine(qtbot, windo
     window.time_bar.go_live()
     qtbot.waitUntil(lambda: np.array_equal(why.digit_weights._weights, window.model.params["softmax.weights"]),
                     timeout=3000)
+
+
+def test_after_a_run_train_continues_that_network(qtbot, window):
+    train_to_the_end(qtbot, window)
+    trained = window.model.get_params()
+    assert not window.start_choice.starts_fresh()
+    train_to_the_end(qtbot, window)                                            # no question: it goes on
+    assert same(window.watch.history.at(0).params, trained)

@@ -354,6 +354,7 @@ def main(argv=None) -> int:
         show_why_page(window, window.why_panel.evidence)
         _, _, why_idle_strokes = measure_work(window, min(args.seconds, 3.0))
         window.tabs.setCurrentIndex(0)
+        window.session.unsaved = False     # the lab's edits are not worth a question before the new network
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
         why_busy = measure_see_why(window, args.seconds)
         scrub_lateness, scrub_work, scrub_strokes, scrubs = measure_scrubbing(window, args.seconds)

@@ -152,7 +152,7 @@ class TrainingPanel(QWidget):
         self.speed_label = QLabel(self._status)
         self.test_label = QLabel()
         self.test_label.setToolTip("Accuracy on test images the network never trains on")
-        buttons = QHBoxLayout()
+        self.run_row = buttons = QHBoxLayout()          # others may put controls before Train
         for action in (self.train_action, self.pause_action, self.stop_action):
             buttons.addWidget(_button(action))
         buttons.addWidget(self.progress_bar, 1)

@@ -14,9 +14,9 @@ def _signed(value: float) -> str:
 class DivergingTiles(QGroupBox):
     """A row of tiles on one shared blue-white-red scale centred on zero, with its colour bar."""
 
-    def __init__(self, title: str, min_tile: int, tooltip: str, parent=None):
+    def __init__(self, title: str, min_tile: int, tooltip: str, parent=None, columns: int = 8):
         super().__init__(title, parent)
-        self.grid = TileGrid(columns=8, min_tile=min_tile)
+        self.grid = TileGrid(columns=columns, min_tile=min_tile)
         self.legend = ColorBar(gradient_stops())
         keep_room = self.legend.sizePolicy()
         keep_room.setRetainSizeWhenHidden(True)   # hiding the scale (nothing to show) moves nothing
@@ -62,9 +62,9 @@ class FilterView(DivergingTiles):
 class FeatureMapView(DivergingTiles):
     """The filters' outputs (26x26 each) for the current drawing, on one shared scale."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, columns: int = 8):
         super().__init__("Feature maps (26x26)", 34, "What each filter responds to in your drawing "
-                         "(the convolution output, before pooling).", parent)
+                         "(the convolution output, before pooling).", parent, columns)
         self._maps = None
         self.set_feature_maps(None)
 

@@ -320,6 +320,7 @@ def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtb
     kept = window.model.get_params()                             # the weights learnt until then are kept
     assert not same_params(kept, before) and all(np.isfinite(value).all() for value in kept.values())
     shown = kept
+    window.start_choice.set_start("continue")                    # train these weights on (no Save question)
     window.training_panel.epochs_spin.setValue(1)                # and training works again
     window.training_panel.train_action.trigger()
     qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=20000)

@@ -295,6 +295,7 @@ def test_feature_maps_show_their_scale_only_with_maps(window):
     assert not legend.isVisible()
 
 
+@pytest.mark.real_dialogs
 @pytest.mark.parametrize("button, closes", [(Buttons.Cancel, False), (Buttons.Discard, True)])
 def test_the_real_quit_question_answered_with_the_mouse(window, qtbot, monkeypatch, button, closes):
     """No patched QMessageBox: the dialog opens, and a click on its button answers it."""

@@ -321,3 +321,16 @@ def test_the_real_quit_question_answered_with_the_mouse(window, qtbot, monkeypat
         assert window.isVisible() == (not closes)
     finally:
         window.session.unsaved = False      # the closing at teardown must not ask again
+
+
+def test_the_drawing_through_the_run_chart_has_no_axes_until_it_has_a_series(qtbot):
+    from gui.views.drawing_history import DrawingHistoryChart
+
+    chart = DrawingHistoryChart()
+    qtbot.addWidget(chart)
+    axis = chart.plot.getAxis("bottom")
+    assert not axis.style["showValues"]
+    chart.set_series([0, 1, 2], np.full((3, 10), 0.1))
+    assert axis.style["showValues"]
+    chart.clear("Draw a digit")
+    assert not axis.style["showValues"]

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from core.network import CNN
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 
-Cancel = QMessageBox.StandardButton.Cancel
+Discard, Cancel = QMessageBox.StandardButton.Discard, QMessageBox.StandardButton.Cancel   # Save / Discard / Cancel
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_cancel_keeps_the_trained_weights(window, questions, other_model_file, a
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_discard_lets_them_go(window, questions, other_model_file, action):
     trained = train_a_little(window)
-    questions.answer = QMessageBox.StandardButton.Discard      # the question is Save / Discard / Cancel
+    questions.answer = Discard
     ACTIONS[action](window)
     assert len(questions) == 1
     assert not same_weights(window, trained) and not window.session.unsaved

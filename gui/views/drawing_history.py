@@ -121,6 +121,7 @@ class DrawingHistoryChart(QWidget):
     def _redraw(self, choose: bool) -> None:
         if not self._steps:
             return
+        self._show_axes(True)
         probs = self.probabilities()                                  # (K, 10)
         if choose or self._shown_digit is None:
             self._shown_digit = self._chosen_digit()

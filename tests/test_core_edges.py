@@ -1,0 +1,79 @@
+"""Small exact facts of core modules that larger tests pass over: found by mutation testing (docs/MUTANTS.md)."""
+import errno
+
+import numpy as np
+import pytest
+
+from core import augment, data, metrics, safefile
+from core.idx import encode_idx_gz
+
+
+def test_random_affine_draws_every_distortion_across_its_whole_range():
+    config = augment.AugmentConfig(max_shift=2.0, max_scale_change=0.1, max_aspect_change=0.2, max_rotation=30,
+                                   max_shear=0.4)
+    matrices, shifts = augment.random_affine(4000, np.random.default_rng(0), config)
+    assert matrices.shape == (4000, 2, 2) and shifts.shape == (4000, 2)
+    assert -2 <= shifts.min() < -1.9 and 1.9 < shifts.max() <= 2
+    # Without rotation and stretch, the slant alone sits below the diagonal: -shear, spread both ways.
+    plain = augment.AugmentConfig(max_shift=0, max_scale_change=0, max_aspect_change=0, max_rotation=0, max_shear=0.4)
+    slants, _ = augment.random_affine(2000, np.random.default_rng(1), plain)
+    shear = -slants[:, 1, 0]
+    assert -0.4 <= shear.min() < -0.38 and 0.38 < shear.max() <= 0.4
+    np.testing.assert_array_equal(slants[:, 0, 0], 1.0)
+    stretch = augment.AugmentConfig(max_shift=0, max_scale_change=0.1, max_aspect_change=0.2, max_rotation=0,
+                                    max_shear=0)
+    scales, _ = augment.random_affine(2000, np.random.default_rng(2), stretch)
+    assert 0.9 <= scales[:, 0, 0].min() < 0.91 and 1.09 < scales[:, 0, 0].max() <= 1.1
+    aspect = scales[:, 1, 1] / scales[:, 0, 0]
+    assert 0.8 <= aspect.min() < 0.81 and 1.19 < aspect.max() <= 1.2
+
+
+def test_per_class_accuracy_of_a_class_seen_once():
+    matrix = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0]])
+    accuracy = metrics.per_class_accuracy(matrix)
+    assert accuracy[0] == 1.0 and accuracy[1] == 0.5 and np.isnan(accuracy[2])
+
+
+def test_classes_out_of_range_name_the_range():
+    with pytest.raises(ValueError, match=r"holds classes outside 0\.\.9$"):
+        metrics.confusion_matrix([0, 10], [0, 1])
+
+
+@pytest.mark.parametrize("code, reason", [
+    (errno.ENOENT, "there is no such file"), (errno.EACCES, "permission denied"), (errno.EPERM, "permission denied"),
+    (errno.ENAMETOOLONG, "a part of its path is longer than the system allows"),
+    (errno.ENOTDIR, "a part of its path is a file, not a folder"), (errno.ELOOP, "its path loops through symbolic links"),
+    (errno.EISDIR, "it is a folder, not a file"), (errno.ENOSPC, "No space left on device"),
+])
+def test_os_reasons_are_words_a_user_can_act_on(code, reason):
+    assert safefile.os_reason(OSError(code, "No space left on device" if code == errno.ENOSPC else "x")) == reason
+
+
+def test_an_error_without_a_system_message_is_told_as_it_is():
+    assert safefile.os_reason(OSError("odd")) == "odd"
+
+
+def write_mnist(folder, count):
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for images_name, labels_name in data.SPLIT_FILES.values():
+        (folder / images_name).write_bytes(encode_idx_gz(rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)))
+        (folder / labels_name).write_bytes(encode_idx_gz(rng.integers(0, 10, count, dtype=np.uint8)))
+    return folder
+
+
+def test_the_sample_is_the_sample_even_where_full_mnist_is_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "mnist_problem", lambda data_dir=None: None)   # as if the files verified
+    folder = write_mnist(tmp_path / "mnist", 12)
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(folder))
+    train_set, test_set, description = data.load_dataset("sample")
+    assert len(train_set[1]) == 10_000 and "MNIST sample" in description
+
+
+def test_full_mnist_reads_both_splits_from_the_folder_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "mnist_problem", lambda data_dir=None: None)
+    asked = write_mnist(tmp_path / "asked", 12)
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(write_mnist(tmp_path / "other", 7)))
+    train_set, test_set, description = data.load_dataset("mnist", asked, allow_download=False)
+    assert len(train_set[1]) == 12 and len(test_set[1]) == 12
+    assert description.startswith("MNIST ")

@@ -77,3 +77,51 @@ def test_full_mnist_reads_both_splits_from_the_folder_asked(tmp_path, monkeypatc
     train_set, test_set, description = data.load_dataset("mnist", asked, allow_download=False)
     assert len(train_set[1]) == 12 and len(test_set[1]) == 12
     assert description.startswith("MNIST ")
+
+
+def test_a_gzip_bomb_is_cut_off_at_the_limit(tmp_path, monkeypatch):
+    import gzip
+
+    from core import download
+
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(b"\0" * 3_000_000))
+    monkeypatch.setattr(download, "MAX_DECOMPRESSED_BYTES", 2_000_000)
+    with pytest.raises(download._MirrorFailed, match="^decompresses to more than 2,000,000 bytes; not an MNIST file$"):
+        download._decompressed_sha256(path)
+    monkeypatch.setattr(download, "MAX_DECOMPRESSED_BYTES", 3_000_000)
+    assert len(download._decompressed_sha256(path)) == 64           # exactly at the limit is fine
+
+
+def test_a_truncated_download_is_named_so(tmp_path):
+    import gzip
+
+    from core import download
+
+    path = tmp_path / "cut.gz"
+    path.write_bytes(gzip.compress(bytes(range(256)) * 400)[:-20])
+    with pytest.raises(download._MirrorFailed, match=r"^the file is truncated \(incomplete gzip data\)$"):
+        download._safe_sha256(path)
+
+
+def test_a_failed_model_save_gives_the_systems_words(tmp_path, monkeypatch):
+    from core import atomic
+    from core.errors import ModelFileError
+    from core.network import CNN
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "save_npz", disk_full)
+    with pytest.raises(ModelFileError) as caught:
+        CNN(seed=0).save(tmp_path / "m.npz")
+    assert str(caught.value) == (f"Cannot save the model to {tmp_path / 'm.npz'}: No space left on device. "
+                                 "Any earlier file there is unchanged.")
+
+
+def test_scoring_an_empty_set_gives_no_answers():
+    from core.network import CNN
+    from core.train import score
+
+    loss, accuracy, probabilities = score(CNN(seed=0), np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    assert (loss, accuracy) == (0.0, 0.0) and probabilities.shape == (0, 10)

@@ -248,7 +248,7 @@ def test_the_training_bar_counts_images_and_shows_figures_every_twenty_steps(mon
 @pytest.mark.parametrize("flag, value, message", [
     ("--filters", 0, "--filters must be from 1 to 256 (digitpad refuses other models)"),
     ("--filters", 257, "--filters must be from 1 to 256 (digitpad refuses other models)"),
-    ("--seed", -1, "--seed must be 0 or a positive whole number"),
+    ("--seed", -1, "--seed must be 0 or a positive whole number up to 9,223,372,036,854,775,807"),
     ("--epochs", 10_001, "--epochs must be at most 10,000"),
     ("--batch-size", 4097, "--batch-size must be at most 4,096"),
 ])

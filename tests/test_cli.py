@@ -276,3 +276,12 @@ def test_the_tutorial_runs_with_its_own_settings(capsys, tmp_path, monkeypatch):
     assert cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "m.npz")]) == 0
     assert seen == [(TUTORIAL, 1000, None)]
     assert "[Step 100] Past 100 steps" in capsys.readouterr().out
+
+
+def test_a_folder_as_the_save_target_is_refused_with_a_file_name_to_use(tmp_path):
+    from core.errors import ModelFileError
+
+    with pytest.raises(ModelFileError) as caught:
+        cli.check_save_target(tmp_path)
+    assert str(caught.value) == (f"Cannot save the model to {tmp_path}: it is a folder; give a file name, "
+                                 f"such as {tmp_path / 'model.npz'}.")

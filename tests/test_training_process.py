@@ -246,3 +246,10 @@ def test_a_stop_mid_epoch_reports_the_last_step_done(frozen_clock):
     progress = reports.progress()
     assert [p.step for p in progress] == [1, 3] and progress[-1].kind == "batch"
     assert reports.kinds()[-2:] == [Params, Outcome] and reports.sent[-1] == Outcome(Result.STOPPED)
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback(frozen_clock, caplog):
+    with caplog.at_level("ERROR", logger=process.log.name):
+        run(data=Broken(KeyError("oops")))
+    (record,) = [r for r in caplog.records if r.name == process.log.name]
+    assert record.getMessage() == "training failed" and record.exc_info is not None

@@ -125,3 +125,49 @@ def test_scoring_an_empty_set_gives_no_answers():
 
     loss, accuracy, probabilities = score(CNN(seed=0), np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
     assert (loss, accuracy) == (0.0, 0.0) and probabilities.shape == (0, 10)
+
+
+def test_progress_speed_counts_only_training_time():
+    """The busy clock starts at zero: microsecond steps of a stand-in model give a very high speed."""
+    from core.train import TrainConfig, train
+
+    class Instant:
+        params = {"w": np.zeros(1)}
+
+        def get_params(self):
+            return {"w": np.zeros(1)}
+
+        def forward_backward(self, images, labels):
+            return 1.0, {"w": np.zeros(1)}, np.full((len(labels), 10), 0.1)
+
+    images, labels = np.zeros((64, 28, 28), np.uint8), np.zeros(64, np.uint8)
+    last = list(train(Instant(), TrainConfig(epochs=1, batch_size=64, augment=False), (images, labels)))[-1]
+    assert last.images_per_s > 100           # 64 images in well under 0.64 s; a clock starting at 1 s gives < 64
+
+
+def test_the_startup_message_says_what_to_do(tmp_path, monkeypatch):
+    from core import paths
+    from gui.model_session import startup_session
+
+    monkeypatch.setattr(paths, "PRETRAINED_MODEL", tmp_path / "missing.npz")
+    session, message = startup_session()
+    assert message.endswith(" Starting with random weights: train it (F5) or open a saved model (Ctrl+O).")
+    assert not session.unsaved
+
+
+def test_the_legend_has_nine_stops_by_default():
+    from gui.views.colormap import gradient_stops
+
+    assert len(gradient_stops()) == 9
+
+
+def test_no_free_temporary_name_is_a_save_error(tmp_path, monkeypatch):
+    from core import download
+    from core.errors import DataError
+
+    monkeypatch.setattr(download.tempfile, "TMP_MAX", 3)
+    monkeypatch.setattr(download.secrets, "token_hex", lambda n: "same")
+    (tmp_path / ".x.gz.same.part").write_bytes(b"taken")
+    with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: no free temporary name in "):
+        download._create_temp(tmp_path / "x.gz", "x.gz")
+    assert not download._in_flight

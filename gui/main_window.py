@@ -389,11 +389,11 @@ class MainWindow(QMainWindow):
         star = " (trained, not saved)" if self.session.unsaved else ""
         self.model_label.setText(f"Model: {self.session.description}{star}")
 
-    def _discard_unsaved_ok(self, what: str) -> bool:
+    def _discard_unsaved_ok(self, what: str, hint: str = "") -> bool:
         """True when trained, unsaved weights may be replaced: saved first, or let go on purpose."""
         if not self.session.unsaved:
             return True
-        answer = ask_save_unsaved(self, f"Save them before you {what}?")
+        answer = ask_save_unsaved(self, f"Save them before you {what}? {hint}".strip())
         return answer == "discard" or (answer == "save" and self.choose_file_to_save())
 
     def new_model(self) -> None:
@@ -474,8 +474,8 @@ class MainWindow(QMainWindow):
         seed = self.start_choice.seed()
         self._new_session = None
         if self.start_choice.starts_fresh():
-            if not self._discard_unsaved_ok('Start a new network from random weights (choose "Continue this '
-                                            'model" to train it further)'):
+            if not self._discard_unsaved_ok("start a new network from random weights",
+                                            'Or choose "Continue this model" to train them further.'):
                 return False
             self._new_session = fresh_session(seed)     # shown once training begins: a failed start keeps the old
         model = self.model if self._new_session is None else self._new_session.model

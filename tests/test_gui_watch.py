@@ -23,7 +23,7 @@ def window(qtbot, tmp_path, monkeypatch):
     CNN(seed=1).save(path)
     monkeypatch.setattr(paths, "PRETRAINED_MODEL", path)
     monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: pytest.fail(f"dialog: {args}"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()

@@ -171,3 +171,42 @@ def test_no_free_temporary_name_is_a_save_error(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: no free temporary name in "):
         download._create_temp(tmp_path / "x.gz", "x.gz")
     assert not download._in_flight
+
+
+def test_damaged_files_in_the_cache_folder_are_named_without_a_chooser(tmp_path):
+    from core.paths import cache_dir
+
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / data.SPLIT_FILES["train"][0]).write_bytes(b"not gzip")
+    message = data.mnist_problem()
+    assert message.startswith(f"Full MNIST cannot be used from {folder}: ") and "chosen by" not in message
+    assert message.endswith("Download full MNIST again to replace them.")
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda path: path.mkdir(), "a folder"),
+    (lambda path: __import__("os").mkfifo(path), "a named pipe"),
+])
+def test_only_regular_files_are_opened(tmp_path, make, kind):
+    path = tmp_path / "thing"
+    make(path)
+    with pytest.raises(safefile.FileRejected) as caught:
+        safefile.open_regular(path)
+    assert str(caught.value) == caught.value.reason == f"it is {kind}, not a file"
+    assert not caught.value.missing
+
+
+def test_a_missing_file_is_rejected_as_missing(tmp_path):
+    with pytest.raises(safefile.FileRejected) as caught:
+        safefile.open_regular(tmp_path / "absent")
+    assert caught.value.missing and caught.value.reason == "there is no such file"
+
+
+def test_a_regular_file_opens_for_blocking_binary_reads(tmp_path):
+    import os
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc")
+    with safefile.open_regular(path) as stream:
+        assert os.get_blocking(stream.fileno()) and stream.read() == b"abc"

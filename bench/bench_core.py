@@ -3,7 +3,8 @@
     python bench/bench_core.py [--data-dir ../shared/mnist] [--quick]
 
 Figures: training images/s at batch sizes 1, 32, 64 and 128 (one forward + backward +
-SGD step, augmentation off and, at batch 64, on), the same with BLAS allowed 2 threads
+SGD step, augmentation off and, at batch 64, on), the time augmentation takes beside the step it
+feeds (timed step by step, so both see the same load), the same with BLAS allowed 2 threads
 (idle, and with the other core kept busy by another process),
 inference images/s, single-image predict latency, the per-sample reference's speed, and
 the peak resident memory of a real `digitpad-train` epoch on all 60,000 images.
@@ -54,6 +55,29 @@ def train_rate(images, labels, batch_size, seconds, with_augment=False):
             done += batch_size
             if time.perf_counter() - started > seconds:
                 return done / (time.perf_counter() - started)
+
+
+def augment_share(images, labels, steps=400, batch_size=64):
+    """(median ms of augment, median ms of a training step, their ratio) over the same steps.
+
+    Each step times augment() and the step it feeds separately, so both see the same load.
+    """
+    model = CNN(seed=0)
+    optimizer = SGD(model.params, lr=0.001, momentum=0.9)
+    rng = np.random.default_rng(1)
+    augment_s, step_s = [], []
+    for step in range(steps + 20):
+        batch = rng.integers(0, len(images), batch_size)
+        started = time.perf_counter()
+        x = augment(images[batch], rng)
+        augmented = time.perf_counter()
+        _, grads, _ = model.forward_backward(x, labels[batch])
+        optimizer.step(grads)
+        if step >= 20:  # after a warm-up
+            augment_s.append(augmented - started)
+            step_s.append(time.perf_counter() - augmented)
+    augment_ms, step_ms = 1e3 * statistics.median(augment_s), 1e3 * statistics.median(step_s)
+    return augment_ms, step_ms, augment_ms / step_ms
 
 
 def inference_rate(images, seconds):
@@ -121,6 +145,10 @@ def main():
         for batch_size in (1, 32, 64, 128):
             rows.append((f"train, batch {batch_size}", train_rate(images, labels, batch_size, seconds), "img/s"))
         rows.append(("train, batch 64, with augmentation", train_rate(images, labels, 64, seconds, True), "img/s"))
+        augment_ms, step_ms, share = augment_share(images, labels, 150 if args.quick else 400)
+        rows.append(("augment, batch of 64 (median)", augment_ms, "ms"))
+        rows.append(("training step it feeds, batch 64 (median)", step_ms, "ms"))
+        rows.append(("augmentation's cost, share of that step", 100 * share, "%"))
         rows.append(("inference, batches of 1,000", inference_rate(images, seconds), "img/s"))
         median, p99 = single_latency_ms(images)
         rows.append(("single-image predict, median", median, "ms"))

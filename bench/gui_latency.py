@@ -14,6 +14,10 @@
    map, the filter lab's accuracy and output-layer training) run to their end. Besides wall-clock
    lateness these print "work", the GUI thread's own CPU time between two firings, which other
    programs on a shared machine do not inflate.
+4. Both again while the time machine's slider is dragged through the run's history (one
+   move per 16 ms, the run still training at full speed; every move redraws the filters,
+   feature maps, probabilities and cursors), and in slow motion (SLOW_MOTION steps/s, each
+   step's weights, progress and history shown as it comes).
 --busy-program also runs a pure-Python busy loop meanwhile, like another program using a core.
 
 Figures, 2 cores, 5 runs each (min / median / max), lateness while drawing and training:
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
 
 TICK_MS = 5
+SLOW_MOTION = 30          # steps/s: the fastest slow motion, where every view updates after every step
 
 
 def parse_args(argv=None):
@@ -158,15 +163,18 @@ def measure(window, seconds: float):
     return probe.lateness_ms, player.release_to_prediction_ms
 
 
-def measure_training(window, seconds: float):
-    """Start training from the window, then measure() while it runs; also the progress shown."""
+def measure_training(window, seconds: float, steps_per_s=None):
+    """Start training from the window (at `steps_per_s`, None: full speed), then measure() while it
+    runs; also the progress shown."""
     progress = []
     window.training.progressed.connect(progress.append)
+    window.pace.set_steps_per_s(steps_per_s)
     window.training_panel.epochs_spin.setValue(50)            # far longer than the measurement
     window.training_panel.train_action.trigger()
     while not progress:
         run_for(10)
     lateness, strokes = measure(window, seconds)
+    window.training.progressed.disconnect(progress.append)
     return lateness, strokes, progress
 
 
@@ -251,6 +259,55 @@ def measure_jobs(window) -> dict:
     return results
 
 
+class Scrubber:
+    """Drags the time machine's slider back and forth, one position per 16 ms (a 60 Hz mouse)."""
+
+    MOVE_MS = 16
+
+    def __init__(self, window):
+        from PySide6.QtCore import QTimer
+
+        self.window = window
+        self.moves = 0
+        self._position = 0
+        self._direction = 1
+        self._timer = QTimer()
+        self._timer.setInterval(self.MOVE_MS)
+        self._timer.timeout.connect(self._move)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self.window.time_bar.go_live()
+
+    def _move(self) -> None:
+        count = len(self.window.watch.history)
+        stride = max(1, count // 60)                           # across the whole history in ~1 s
+        self._position += self._direction * stride
+        if not 0 <= self._position < count:
+            self._direction *= -1
+            self._position = max(0, min(self._position, count - 1))
+        self.window.time_bar.slider.setValue(self._position)   # as a drag does: valueChanged -> scrub
+        self.moves += 1
+
+
+def measure_scrubbing(window, seconds: float):
+    """measure() while the slider is dragged through the history of the run in progress."""
+    scrubber = Scrubber(window)
+    scrubber.start()
+    lateness, strokes = measure(window, seconds)
+    scrubber.stop()
+    return lateness, strokes, scrubber.moves
+
+
+def stop_training(window) -> None:
+    window.training.stop()
+    while window.training.is_busy():
+        run_for(20)
+
+
 def describe(name: str, values_ms: list[float], target_ms: float) -> None:
     ordered = sorted(values_ms)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
@@ -269,6 +326,7 @@ def main(argv=None) -> int:
     from gui.app import make_app
     app = make_app([sys.argv[0]])
     from gui.main_window import MainWindow
+    from gui.panels.watch_controls import CONTINUE
 
     window = MainWindow()
     window.resize(1280, 860)
@@ -283,6 +341,12 @@ def main(argv=None) -> int:
         window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
         why_busy = measure_see_why(window, args.seconds)
+        scrub_lateness, scrub_strokes, scrubs = measure_scrubbing(window, args.seconds)
+        snapshots = len(window.watch.history)
+        stop_training(window)
+        window.start_choice.set_start(CONTINUE)                # no "discard the trained weights?" question
+        slow_lateness, slow_strokes, slow_progress = measure_training(window, args.seconds, SLOW_MOTION)
+        stop_training(window)
     window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
@@ -303,6 +367,12 @@ def main(argv=None) -> int:
     for name, (lateness, work, seconds) in jobs.items():
         describe(f"{name} ({seconds:.1f} s): lateness", lateness, 50)
         describe(f"{name}: work", work, 50)
+    print(f"Scrubbing: {scrubs} slider moves through {snapshots} snapshots while the run went on; "
+          f"slow motion: {SLOW_MOTION} steps/s, {len(slow_progress)} steps shown one by one")
+    describe("event-loop lateness, drawing while scrubbing", scrub_lateness, 50)
+    describe("stroke end -> prediction, while scrubbing", scrub_strokes, 20)
+    describe("event-loop lateness, drawing in slow motion", slow_lateness, 50)
+    describe("stroke end -> prediction, in slow motion", slow_strokes, 20)
     return 0
 
 

@@ -6,6 +6,7 @@ without a thread. Each works on the network it is given: pass a copy if the orig
 """
 import numpy as np
 
+from core.explain import POOLED_SIDE
 from core.losses import cross_entropy
 from core.optim import SGD
 
@@ -98,7 +99,7 @@ def train_output_layer_steps(net, images, labels, seed=0, **settings):
         order = rng.permutation(len(features))
         for step in range(steps_per_epoch):
             chosen = order[step * batch:(step + 1) * batch]
-            x = features[chosen]  # (B, 13*13*F): the layer flattens its input, so it reads these as is
+            x = features[chosen].reshape(len(chosen), POOLED_SIDE, POOLED_SIDE, -1)  # (B, 13, 13, F)
             loss, d_logits, _ = cross_entropy(layer.forward(x), labels[chosen])
             layer.backward(d_logits)
             optimizer.step(layer.grads)

@@ -41,7 +41,9 @@ class CNN:
             images = images[None]
         if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"expected images of shape (N, 28, 28) or (28, 28), got {images.shape}")
-        return images.astype(self.dtype) / self.dtype.type(255) - self.dtype.type(0.5)
+        x = np.multiply(images, self.dtype.type(1 / 255), dtype=self.dtype)  # one pass: cast and scale
+        x -= self.dtype.type(0.5)
+        return x
 
     def logits(self, images):
         x = self._normalise(images)  # (N, 28, 28)
@@ -59,7 +61,7 @@ class CNN:
 
     def feature_maps(self, image):
         """One (28, 28) image, 0..255 -> what the F filters make of it, (26, 26, F)."""
-        return self.conv.forward(self._normalise(image))[0]
+        return np.ascontiguousarray(self.conv.forward(self._normalise(image))[0])
 
     def forward_backward(self, images, labels, need_input_grad=False):
         """One forward and backward pass over a batch; changes no parameter.

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.augment import DEFAULT, AugmentConfig, augment, change_thickness, warp
+from core.augment import DEFAULT, WOBBLE_GRID, AugmentConfig, augment, change_thickness, warp
 
 NOTHING = AugmentConfig(max_shift=0, max_scale_change=0, max_aspect_change=0, max_rotation=0,
                         max_shear=0, thicken_share=0, thin_share=0)
@@ -163,3 +163,31 @@ def test_config_rejects_impossible_ranges(bad):
 def test_wrong_shape_raises():
     with pytest.raises(ValueError, match="28, 28"):
         augment(np.zeros((4, 20, 20)), np.random.default_rng(0))
+
+
+def test_uniform_wobble_is_a_shift():
+    # Every control point displaced alike moves the whole image alike: the field is exact there.
+    images = digits(4).astype(np.float32)
+    identity = np.repeat(np.eye(2)[None], 4, axis=0)
+    wobble = np.zeros((4, 2, WOBBLE_GRID ** 2), np.float32)
+    wobble[:, 0], wobble[:, 1] = -2.0, 3.0  # each output pixel reads 2 rows up, 3 columns right
+    wobbled = warp(images, (identity, np.zeros((4, 2))), wobble)
+    shifted = warp(images, (identity, np.array([[2.0, -3.0]] * 4)))
+    np.testing.assert_allclose(wobbled, shifted, atol=1e-3)
+
+
+def test_wobble_bends_strokes_but_keeps_the_digit():
+    images = digits(64, seed=4).astype(np.float32)
+    plain = AugmentConfig(untouched_share=0, thicken_share=0)
+    straight = augment(images, np.random.default_rng(5), plain)
+    bent = augment(images, np.random.default_rng(5), AugmentConfig(untouched_share=0, thicken_share=0,
+                                                                     wobble=1.0))
+    assert np.abs(bent - straight).max(axis=(1, 2)).min() > 10  # every image is bent
+    ratio = bent.sum(axis=(1, 2)) / straight.sum(axis=(1, 2))
+    assert 0.7 < ratio.min() and ratio.max() < 1.3  # by moving ink, not adding or losing much
+
+
+def test_untouched_images_get_no_wobble():
+    images = digits(8).astype(np.float32)
+    out = augment(images, np.random.default_rng(0), AugmentConfig(untouched_share=1.0, wobble=2.0))
+    np.testing.assert_allclose(out, images, atol=1e-4)

@@ -31,7 +31,8 @@ ACCURACY_COLUMN = NUM_CLASSES  # the column after the 10 predicted-digit columns
 CORRECT_RGB = (46, 160, 67)  # green for the diagonal
 WRONG_RGB = (214, 48, 49)  # red for confusions
 FAINT_TEXT = QColor("#a0a0a0")
-EMPTY_MESSAGE = "Train or evaluate a model to see how it does on the test digits."
+EMPTY_MESSAGE = ("No results yet. Train the network (F5): its confusion matrix and worst mistakes "
+                 "on the test digits appear here.")
 CELL_LIMIT = 200  # most digits listed for one confusion-matrix cell
 MISTAKES_TITLE = "Worst mistakes"
 MISTAKES_HINT = "True → read, how sure. Click one to put it on the pad."
@@ -96,13 +97,19 @@ class ResultsView(QWidget):
         gallery_layout.addWidget(self.gallery_hint)
         gallery_layout.addWidget(self.gallery)
         gallery_layout.addWidget(self.mistakes_button)
-        panes = QHBoxLayout()
+        self._panes = QWidget()   # hidden until there are results: no grid of empty cells
+        panes = QHBoxLayout(self._panes)
+        panes.setContentsMargins(0, 0, 0, 0)
         panes.setSpacing(4)
         panes.addWidget(matrix_box, 3)
         panes.addWidget(gallery_box, 2)
+        keep_room = self._panes.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)   # the page is as wide hidden as shown
+        self._panes.setSizePolicy(keep_room)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(panes)
+        layout.addWidget(self._panes, 1)
+        self._panes.hide()
 
     # ---- public API -------------------------------------------------------------------------
     def show_results(self, images, labels, probs):
@@ -116,6 +123,7 @@ class ResultsView(QWidget):
         self._shown = (images, labels, predicted, probs.max(axis=1))
         self.show_mistakes()
         self._fill_summary(self._matrix)
+        self._panes.show()
 
     def clear(self):
         """Back to the empty state shown before any results."""
@@ -126,6 +134,7 @@ class ResultsView(QWidget):
         self.table.clearContents()
         self.gallery.clear()
         self.summary.setText(EMPTY_MESSAGE)
+        self._panes.hide()
         self._shown, self._cell = None, None
         self.gallery_box.setTitle(MISTAKES_TITLE)
         self.gallery_hint.setText(MISTAKES_HINT)

@@ -9,6 +9,15 @@
    thread. Lateness = time between firings - 5 ms. Target: worst <= 50 ms.
 2. Stroke end -> prediction: from the mouse release that ends a stroke to the prediction
    signal with the new answer, idle and while training. Target: <= 20 ms.
+3. See why: stroke end -> prediction + evidence with See why > Evidence on screen; drawing while
+   training with the Training tab, Evidence and Digit weights on screen; and the long jobs (digit
+   map, the filter lab's accuracy and output-layer training) run to their end. Besides wall-clock
+   lateness these print "work", the GUI thread's own CPU time between two firings, which other
+   programs on a shared machine do not inflate.
+4. Both again while the time machine's slider is dragged through the run's history (one
+   move per 16 ms, the run still training at full speed; every move redraws the filters,
+   feature maps, probabilities and cursors), and in slow motion (SLOW_MOTION steps/s, each
+   step's weights, progress and history shown as it comes).
 --busy-program also runs a pure-Python busy loop meanwhile, like another program using a core.
 
 Figures, 2 cores, 5 runs each (min / median / max), lateness while drawing and training:
@@ -36,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
 
 TICK_MS = 5
+SLOW_MOTION = 30          # steps/s: the fastest slow motion, where every view updates after every step
 
 
 def parse_args(argv=None):
@@ -153,16 +163,149 @@ def measure(window, seconds: float):
     return probe.lateness_ms, player.release_to_prediction_ms
 
 
-def measure_training(window, seconds: float):
-    """Start training from the window, then measure() while it runs; also the progress shown."""
+def measure_training(window, seconds: float, steps_per_s=None):
+    """Start training from the window (at `steps_per_s`, None: full speed), then measure() while it
+    runs; also the progress shown."""
     progress = []
     window.training.progressed.connect(progress.append)
+    window.pace.set_steps_per_s(steps_per_s)
     window.training_panel.epochs_spin.setValue(50)            # far longer than the measurement
     window.training_panel.train_action.trigger()
     while not progress:
         run_for(10)
     lateness, strokes = measure(window, seconds)
+    window.training.progressed.disconnect(progress.append)
     return lateness, strokes, progress
+
+
+class WorkProbe(LatenessProbe):
+    """Also records the GUI thread's own CPU time between firings (time.thread_time): the work that
+    held the event loop up, which other programs on a shared machine do not inflate."""
+
+    def __init__(self):
+        super().__init__()
+        self.work_ms: list[float] = []
+        self._last_cpu = None
+
+    def start(self) -> None:
+        self._last_cpu = time.thread_time()
+        super().start()
+
+    def _tick(self) -> None:
+        cpu = time.thread_time()
+        self.work_ms.append((cpu - self._last_cpu) * 1000)
+        self._last_cpu = cpu
+        super()._tick()
+
+
+def measure_work(window, seconds: float):
+    """measure() with a WorkProbe: (lateness, GUI-thread work between firings, release-to-prediction)."""
+    probe, player = WorkProbe(), StrokePlayer(window)
+    probe.start()
+    player.start()
+    run_for(round(seconds * 1000))
+    player.stop()
+    probe.stop()
+    return probe.lateness_ms, probe.work_ms, player.release_to_prediction_ms
+
+
+def show_why_page(window, page) -> None:
+    """Put the See why tab and its `page` (a widget of window.why_panel) on screen."""
+    window.tabs.setCurrentIndex(window.why_tab)
+    window.why_panel.setCurrentWidget(page)
+    run_for(50)
+
+
+def measure_see_why(window, seconds: float) -> dict:
+    """Drawing with See why > Evidence on screen (the evidence is recomputed in the slot that receives
+    each prediction, before the stroke timer's slot, so stroke-end times include it), then with
+    Digit weights on screen (redrawn on every weight update while training)."""
+    why = window.why_panel
+    results = {"Training tab": measure_work(window, seconds)}
+    show_why_page(window, why.evidence)
+    results["Evidence"] = measure_work(window, seconds)
+    show_why_page(window, why.digit_weights)
+    results["Digit weights"] = measure_work(window, seconds)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
+def measure_jobs(window) -> dict:
+    """Event-loop lateness while each long job of See why runs to its end (sliced in the GUI thread)."""
+    why = window.why_panel
+    lab, digit_map = why.filter_lab, why.digit_map
+    results = {}
+
+    def run(name, start, job):
+        probe = WorkProbe()
+        probe.start()
+        began = time.perf_counter()
+        start()
+        while job.is_running():
+            run_for(5)
+        results[name] = (probe.lateness_ms, probe.work_ms, time.perf_counter() - began)
+        probe.stop()
+
+    show_why_page(window, digit_map)
+    run("digit map (2,000 digits + PCA)", lambda: (digit_map.model_changed(),
+                                                                 digit_map.show_state(window.model, None)), digit_map.job)
+    show_why_page(window, lab)
+    run("lab accuracy (2,000 digits)", lambda: lab.switch_off(0), lab.accuracy_job)
+    run("lab output layer (10,000 digits)", lab.train_output_layer, lab.training_job)
+    lab.reset()
+    while lab.accuracy_job.is_running():
+        run_for(5)
+    window.tabs.setCurrentIndex(0)
+    return results
+
+
+class Scrubber:
+    """Drags the time machine's slider back and forth, one position per 16 ms (a 60 Hz mouse)."""
+
+    MOVE_MS = 16
+
+    def __init__(self, window):
+        from PySide6.QtCore import QTimer
+
+        self.window = window
+        self.moves = 0
+        self._position = 0
+        self._direction = 1
+        self._timer = QTimer()
+        self._timer.setInterval(self.MOVE_MS)
+        self._timer.timeout.connect(self._move)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self.window.time_bar.go_live()
+
+    def _move(self) -> None:
+        count = len(self.window.watch.history)
+        stride = max(1, count // 60)                           # across the whole history in ~1 s
+        self._position += self._direction * stride
+        if not 0 <= self._position < count:
+            self._direction *= -1
+            self._position = max(0, min(self._position, count - 1))
+        self.window.time_bar.slider.setValue(self._position)   # as a drag does: valueChanged -> scrub
+        self.moves += 1
+
+
+def measure_scrubbing(window, seconds: float):
+    """measure() while the slider is dragged through the history of the run in progress."""
+    scrubber = Scrubber(window)
+    scrubber.start()
+    lateness, strokes = measure(window, seconds)
+    scrubber.stop()
+    return lateness, strokes, scrubber.moves
+
+
+def stop_training(window) -> None:
+    window.training.stop()
+    while window.training.is_busy():
+        run_for(20)
 
 
 def describe(name: str, values_ms: list[float], target_ms: float) -> None:
@@ -183,6 +326,7 @@ def main(argv=None) -> int:
     from gui.app import make_app
     app = make_app([sys.argv[0]])
     from gui.main_window import MainWindow
+    from gui.panels.watch_controls import CONTINUE
 
     window = MainWindow()
     window.resize(1280, 860)
@@ -191,7 +335,18 @@ def main(argv=None) -> int:
 
     with busy_program(args.busy_program):
         idle_lateness, idle_strokes = measure(window, min(args.seconds, 3.0))
+        jobs = measure_jobs(window)
+        show_why_page(window, window.why_panel.evidence)
+        _, _, why_idle_strokes = measure_work(window, min(args.seconds, 3.0))
+        window.tabs.setCurrentIndex(0)
         busy_lateness, busy_strokes, progress = measure_training(window, args.seconds)
+        why_busy = measure_see_why(window, args.seconds)
+        scrub_lateness, scrub_strokes, scrubs = measure_scrubbing(window, args.seconds)
+        snapshots = len(window.watch.history)
+        stop_training(window)
+        window.start_choice.set_start(CONTINUE)                # no "discard the trained weights?" question
+        slow_lateness, slow_strokes, slow_progress = measure_training(window, args.seconds, SLOW_MOTION)
+        stop_training(window)
     window.session.unsaved = False     # the benchmark's weights are not worth keeping: close without the Save question
     window.close()
 
@@ -202,6 +357,22 @@ def main(argv=None) -> int:
     describe("event-loop lateness, drawing while training", busy_lateness, 50)
     describe("stroke end -> prediction, idle", idle_strokes, 20)
     describe("stroke end -> prediction, while training", busy_strokes, 20)
+    print("See why (drawing while training; 'work' = GUI-thread CPU time between two 5 ms firings):")
+    describe("stroke end -> prediction + evidence, idle", why_idle_strokes, 20)
+    for page, (lateness, work, strokes) in why_busy.items():
+        describe(f"{page}: lateness", lateness, 50)
+        describe(f"{page}: work", work, 50)
+        describe(f"{page}: stroke end -> prediction", strokes, 20)
+    print("See why jobs, run to their end in slices while idle:")
+    for name, (lateness, work, seconds) in jobs.items():
+        describe(f"{name} ({seconds:.1f} s): lateness", lateness, 50)
+        describe(f"{name}: work", work, 50)
+    print(f"Scrubbing: {scrubs} slider moves through {snapshots} snapshots while the run went on; "
+          f"slow motion: {SLOW_MOTION} steps/s, {len(slow_progress)} steps shown one by one")
+    describe("event-loop lateness, drawing while scrubbing", scrub_lateness, 50)
+    describe("stroke end -> prediction, while scrubbing", scrub_strokes, 20)
+    describe("event-loop lateness, drawing in slow motion", slow_lateness, 50)
+    describe("stroke end -> prediction, in slow motion", slow_strokes, 20)
     return 0
 
 

@@ -34,8 +34,10 @@ def save_npz(path, arrays, mode=None):
 def check_writable(path):
     """Create and remove the temporary file a save to `path` would make; OSError if that fails."""
     handle, temp_name = _make_temp(Path(path))
-    os.close(handle)
-    remove_quietly(temp_name)
+    try:
+        os.close(handle)
+    finally:
+        remove_quietly(temp_name)
 
 
 def _make_temp(path: Path):

@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 
 EXIT_ERROR, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 1, 130, 141   # 141: as a program ended by SIGPIPE
-MAX_FILTERS = 256          # core.modelfile.MAX_FILTERS: a model with more is never loaded
 MAX_EPOCHS = 10_000
-MAX_BATCH_SIZE = 4096      # a batch's feature maps take 22 kB per image and filter-set; 4096 x 8 filters: 0.7 GB
+MAX_BATCH_SIZE = 4096      # feature maps take 26*26*F*4 bytes an image: 4096 images, 8 filters: 89 MB
 MAX_SEED = 2**63 - 1
 INTERRUPTED = "digitpad-train: interrupted; no model file was written."
 
@@ -94,9 +93,11 @@ def choice_from(args):
 
 def check_ranges(args):
     """ValueError naming the first flag whose value digitpad cannot use (TrainConfig checks the rest)."""
+    from core.modelfile import MAX_FILTERS   # a model with more filters is never loaded
+
     checks = (
         (1 <= args.filters <= MAX_FILTERS, f"--filters must be from 1 to {MAX_FILTERS} (digitpad refuses other models)"),
-        (0 <= args.seed <= MAX_SEED, "--seed must be 0 or a positive whole number"),
+        (0 <= args.seed <= MAX_SEED, f"--seed must be 0 or a positive whole number up to {MAX_SEED:,}"),
         (args.epochs <= MAX_EPOCHS, f"--epochs must be at most {MAX_EPOCHS:,}"),
         (args.batch_size <= MAX_BATCH_SIZE, f"--batch-size must be at most {MAX_BATCH_SIZE:,}"),
     )

@@ -13,7 +13,7 @@ from core.errors import DataError
 from core.idx import read_images, read_labels
 from core.mnist_format import SPLIT_FILES
 from core.paths import ASSETS_DIR, cache_dir
-from core.safefile import path_problem
+from core.safefile import path_problem, shown_path
 
 __all__ = [
     "MIRRORS", "SAMPLE_DIR", "SAMPLE_FILES", "SPLIT_FILES", "download_mnist", "load_dataset", "load_mnist",
@@ -97,9 +97,11 @@ def _folder_problem(folder: Path, names, origin) -> str | None:
     for path in (folder, *(folder / name for name in names)):
         problem = path_problem(path)
         if problem:
+            which = f" ({path.name})" if path != folder else ""
             remedy = (f"Fix it or choose another folder (this one was chosen by {origin})." if origin
-                      else "Fix its permissions, or set DIGITPAD_DATA_DIR to a folder holding full MNIST.")
-            return f"Full MNIST cannot be used from {folder}: {problem} ({path.name}). {remedy}"
+                      else "Fix that folder or set DIGITPAD_CACHE_DIR to another; or set DIGITPAD_DATA_DIR "
+                           "to a folder holding full MNIST.")
+            return f"Full MNIST cannot be used from {shown_path(folder)}: {problem}{which}. {remedy}"
     return None
 
 

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import logging
 import os
+import secrets
 import tempfile
 import time
 import urllib.error
@@ -144,11 +145,7 @@ def _fetch_from_mirrors(name, target: Path, mirrors, progress, should_cancel, ti
 
 def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) -> None:
     """Download one URL to a temp file, verify it, rename it to target; never leaves the temp file."""
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=TEMP_SUFFIX)
-    except OSError as exc:
-        raise _cannot_save(target, exc) from None
-    _in_flight.add(temp)
+    fd, temp = _create_temp(target, name)
     try:
         with os.fdopen(fd, "wb") as out:
             _stream(url, out, target, progress, should_cancel, timeout)
@@ -160,6 +157,22 @@ def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) 
         raise
     finally:
         _in_flight.discard(temp)
+
+
+def _create_temp(target: Path, name: str) -> tuple[int, str]:
+    """A new, empty temporary file next to target, registered for clean-up before it exists:
+    a program ending at any moment after this starts leaves no partial file behind."""
+    for _ in range(tempfile.TMP_MAX):
+        temp = str(target.parent / f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+        _in_flight.add(temp)
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temp
+        except FileExistsError:
+            _in_flight.discard(temp)
+        except OSError as exc:
+            _in_flight.discard(temp)
+            raise _cannot_save(target, exc) from None
+    raise _cannot_save(target, FileExistsError(f"no free temporary name in {target.parent}"))
 
 
 def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> None:

@@ -99,6 +99,15 @@ def path_problem(path) -> str | None:
     return None
 
 
+def shown_path(path, longest: int = 48) -> str:
+    """`path` for a message, each component longer than `longest` cut in the middle ("abc…xyz"),
+    so that a name longer than the system allows still fits in a line of text."""
+    parts = []
+    for part in str(path).split(os.sep):
+        parts.append(part if len(part) <= longest else f"{part[:longest // 2]}…{part[-(longest // 4):]}")
+    return os.sep.join(parts)
+
+
 class Member:
     """One array of an archive as its .npy header describes it."""
 
@@ -163,7 +172,10 @@ class NpzArchive:
         if size > max_file_bytes:
             raise FileRejected(f"it is {size / 1e6:,.1f} MB, far larger than such a file can be "
                                f"(at most {max_file_bytes / 1e6:,.0f} MB)")
-        archive = zipfile.ZipFile(self._stream)
+        try:
+            archive = zipfile.ZipFile(self._stream)
+        except zipfile.BadZipFile:
+            raise FileRejected("it is damaged: its zip table of contents cannot be read") from None
         if len(archive.infolist()) > MAX_MEMBERS:
             raise FileRejected(f"it holds {len(archive.infolist()):,} members; such a file holds a few arrays")
         return archive
@@ -172,8 +184,10 @@ class NpzArchive:
         members, total = {}, 0
         for info in self._zip.infolist():
             name = info.filename[:-4] if info.filename.endswith(".npy") else None
-            if not name or name in members:
+            if not name:
                 raise FileRejected(f"its member {info.filename!r} is not an array")
+            if name in members:
+                raise FileRejected(f"it holds two arrays named {name}")
             member = self._check_header(info, name, allowed)
             total += member.nbytes
             if total > max_total_bytes:

@@ -118,17 +118,26 @@ def _checked(dataset):
     return images, labels
 
 
-def train(model, config, train_set, test_set=None, should_stop=lambda: False):
-    """Train `model` in place on all of train_set; yield a Progress after each batch and each epoch."""
+def train(model, config, train_set, test_set=None, should_stop=lambda: False, *,
+          learning_rate=None, gradients=None):
+    """Train `model` in place on all of train_set; yield a Progress after each batch and each epoch.
+
+    learning_rate(global_step, total_steps) -> float, when given, replaces the config's schedule
+    (asked before every step, so a rate changed while training applies from the next step).
+    gradients, when a dict, holds after every step that step's gradients (keys of model.params;
+    the arrays are the layers' own, valid until the next step).
+    """
     config.validate()
     images, labels = _checked(train_set)
     if test_set is not None:
         test_set = _checked(test_set)
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-        yield from _train_loop(model, config, images, labels, test_set, should_stop)
+        yield from _train_loop(model, config, images, labels, test_set, should_stop,
+                               learning_rate or (lambda step, total: learning_rate_at(config, step, total)),
+                               gradients)
 
 
-def _train_loop(model, config, images, labels, test_set, should_stop):
+def _train_loop(model, config, images, labels, test_set, should_stop, learning_rate, gradients):
     rng = np.random.default_rng(config.seed)
     augment = _augmenter(config)
     n = len(images)
@@ -148,8 +157,8 @@ def _train_loop(model, config, images, labels, test_set, should_stop):
             x = augment(images[batch], rng)  # (B, 28, 28)
             y = labels[batch]
             global_step = (epoch - 1) * steps_per_epoch + step - 1
-            optimizer.lr = learning_rate_at(config, global_step, total_steps)
-            loss, correct = _step(model, optimizer, x, y, epoch, step, last_good)
+            optimizer.lr = learning_rate(global_step, total_steps)
+            loss, correct = _step(model, optimizer, x, y, epoch, step, last_good, gradients)
             busy += time.perf_counter() - started
             seen += len(batch)
             recent.append((loss * len(batch), correct, len(batch)))
@@ -167,7 +176,7 @@ def _augmenter(config):
     return augment
 
 
-def _step(model, optimizer, x, y, epoch, step, last_good):
+def _step(model, optimizer, x, y, epoch, step, last_good, gradients=None):
     """One gradient step. On a NaN or infinite loss (or weights), go back to `last_good`.
 
     `last_good` holds the weights at which the most recent loss was finite: the weights this
@@ -180,6 +189,8 @@ def _step(model, optimizer, x, y, epoch, step, last_good):
     for name, value in model.params.items():  # 14 k numbers: cheap insurance
         last_good[name][...] = value
     optimizer.step(grads)
+    if gradients is not None:
+        gradients.update(grads)
     if not all(np.isfinite(p).all() for p in model.params.values()):
         _restore(model, optimizer, last_good)
         raise _diverged(float("inf"), optimizer.lr, epoch, step)

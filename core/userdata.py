@@ -31,7 +31,7 @@ import numpy as np
 from core import atomic, paths
 from core.errors import DataError
 from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
-from core.safefile import FileRejected, NpzArchive, os_reason, path_problem
+from core.safefile import FileRejected, NpzArchive, os_reason, path_problem, shown_path
 
 try:
     import fcntl
@@ -178,7 +178,7 @@ def _open_lock(folder: Path, path: Path):
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
     except OSError as error:
         raise DataError(
-            f"Your handwriting samples could not be saved to {path}: {os_reason(error)}. "
+            f"Your handwriting samples could not be saved to {shown_path(path)}: {os_reason(error)}. "
             "Check that the folder is writable and the disk is not full, then try again; "
             "the previously saved samples are unchanged."
         ) from error
@@ -193,8 +193,8 @@ def _read_if_present(path: Path):
     """read_samples(path), or (None, None) when there is no file; DataError when it cannot be used."""
     problem = path_problem(path)
     if problem:
-        raise DataError(f"Your handwriting samples file {path} could not be read: {problem}. "
-                        "The file was left as it is.")
+        raise DataError(f"Your handwriting samples file {shown_path(path)} could not be read: {problem}. "
+                        "Fix the folder or set DIGITPAD_USER_DIR to another one.")
     if not path.exists() and not path.is_symlink():
         return None, None
     return read_samples(path)

@@ -8,7 +8,7 @@ It is also where missing system libraries are caught: Qt itself would abort with
 import argparse
 import sys
 
-EXIT_MISSING_LIBRARIES = 1
+EXIT_CANNOT_START = 1     # missing system libraries, or no display
 
 
 def parse_args(argv):
@@ -23,12 +23,13 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
-    from gui.system_libraries import explain, missing_libraries
+    from gui.system_libraries import display_problem, explain, missing_libraries
 
     missing = missing_libraries()
-    if missing:
-        print(explain(missing), file=sys.stderr)
-        return EXIT_MISSING_LIBRARIES
+    problem = explain(missing) if missing else display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_CANNOT_START
     qt_argv = [sys.argv[0], *qt_args]
     if args.self_test:
         from gui.self_test import run as self_test

@@ -48,6 +48,11 @@ class LivePredictor(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.update_now)
 
+    @property
+    def model(self):
+        """The network whose answers are shown (the live one, or a time-machine snapshot)."""
+        return self._model
+
     def set_model(self, model) -> None:
         self._model = model
         self.update_now()

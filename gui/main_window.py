@@ -6,6 +6,7 @@ filters and feature maps above tabs for Training, Results and Teach.
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -20,12 +21,21 @@ from gui.views.canvas import PEN_WIDTH_RANGE, DrawingCanvas
 from gui.background.download import DownloadController
 from gui.live_prediction import LivePredictor
 from gui.model_session import ModelSession, file_session, fresh_session, pretrained_session, startup_session
-from gui.views.network_view import FeatureMapView, FilterView, InputView
+from gui.views.network_view import FeatureMapView, InputView
+from gui.views.curve_marks import CurveMarks
+from gui.views.drawing_history import DrawingHistoryChart
+from gui.views.filter_board import FilterBoard
+from gui.views.time_machine import TimeMachineBar
+from gui.panels.watch_controls import CONTINUE, PaceControls, StartChoice
+from gui.run_watch import RunWatch
+from core.network import CNN
 from gui.views.prediction_view import PredictionView
 from gui.views.results import ResultsView
 from gui.settings import make_settings, read_int, take_settings_notice
 from gui.panels.teach import DIGIT_KEYS, TeachPanel
 from gui.panels.training_panel import TrainingPanel
+from gui.panels.why import WhyPanel
+from gui.views.arithmetic import Selection
 from gui.shortcuts_dialog import ShortcutsDialog
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
@@ -73,6 +83,8 @@ class MainWindow(QMainWindow):
         self.session, startup_problem = startup_session()
 
         self.training = TrainingController(self)
+        self._drawing_shown = None             # the network input last given to the drawing's chart
+        self._new_session = None               # "New network": installed when its run sends its first weights
         self.download = DownloadController(self)
         self._build_widgets()
         self._build_actions()
@@ -108,9 +120,10 @@ class MainWindow(QMainWindow):
         self.pen_label = QLabel()
         self.prediction_view = PredictionView()
         self.input_view = InputView()
-        self.filter_view = FilterView()
-        self.feature_view = FeatureMapView()
+        self.filter_view = FilterBoard()               # the filters, large, with their change since the run began
+        self.feature_view = FeatureMapView(columns=4)
         self.training_panel = TrainingPanel()
+        self._build_watch_widgets()
         self.results_view = ResultsView()              # filled after each training run
         self.teach_panel = TeachPanel()                # the user's own handwriting set
         self.tabs = QTabWidget()
@@ -122,9 +135,25 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(0, "Train the network and watch it learn (Ctrl+1)")
         self.tabs.setTabToolTip(1, "Confusion matrix and the most confident mistakes on the test set (Ctrl+2)")
         self.tabs.setTabToolTip(2, "Correct the network with your own handwriting (Ctrl+3)")
+        self.why_panel = WhyPanel()                    # the network's arithmetic and evidence
+        self.why_tab = self.tabs.addTab(_scrolling(self.why_panel), "See &why")
+        self.tabs.setTabToolTip(self.why_tab, "How the network reached its answer on your drawing (Ctrl+4)")
         self.predictor = LivePredictor(self.canvas, self.session.model, parent=self)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
+
+    def _build_watch_widgets(self) -> None:
+        """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
+        self.start_choice = StartChoice(self)
+        self.start_choice.place_in(self.training_panel.run_row)        # [New network ▾] Seed [0] [Train] ...
+        self.pace = PaceControls()
+        self.time_bar = TimeMachineBar()
+        self.drawing_chart = DrawingHistoryChart()
+        self.curve_marks = CurveMarks(self.training_panel.curves)
+        self.watch = RunWatch(self.time_bar, self.filter_view, self.drawing_chart, self.curve_marks, parent=self)
+        self.training_panel.lr_spin.setKeyboardTracking(False)    # typing "0.05" sends 0.05, not 0.0 first
+        self.training_panel.lr_spin.setToolTip("Step size of gradient descent (decays along a cosine to 0); "
+                                               "change it while training to see what it does")
 
     def _build_actions(self) -> None:
         c = self.canvas
@@ -149,11 +178,11 @@ class MainWindow(QMainWindow):
         self.tab_actions = [
             _action(self, f"Show {name}", f"Ctrl+{i + 1}", f"Show the {name} tab",
                     lambda _=False, i=i: self.tabs.setCurrentIndex(i))
-            for i, name in enumerate(("Training", "Results", "Teach it"))
+            for i, name in enumerate(("Training", "Results", "Teach it", "See why"))
         ]
         panel = self.training_panel
         for action in (panel.train_action, panel.pause_action, panel.stop_action, panel.download_action,
-                       panel.cancel_download_action):
+                       panel.cancel_download_action, self.pace.step_action):
             self.addAction(action)
         # Delete clears only while the canvas side has focus, so lists elsewhere keep their Delete key.
         self._delete_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.canvas, c.clear,
@@ -171,7 +200,7 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(action)
         panel = self.training_panel
         train_menu = menus.addMenu("&Training")
-        for action in (panel.train_action, panel.pause_action, panel.stop_action):
+        for action in (panel.train_action, panel.pause_action, self.pace.step_action, panel.stop_action):
             train_menu.addAction(action)
         train_menu.addSeparator()
         train_menu.addAction(panel.download_action)
@@ -201,14 +230,16 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.canvas, 1)
         left_layout.addLayout(pen_row)
         left_layout.addLayout(answer_row)
-        self.prediction_view.setMaximumHeight(210)
-        self.input_view.setMaximumHeight(210)
+        left_layout.addWidget(self.drawing_chart)
+        self.prediction_view.setMaximumHeight(180)
+        self.input_view.setMaximumHeight(180)
+        self.drawing_chart.setFixedHeight(170)
         self.input_view.setFixedWidth(max(130, self.input_view.minimumSizeHint().width()))   # title whole
 
         network = QWidget()
-        network_layout = QVBoxLayout(network)
+        network_layout = QHBoxLayout(network)
         network_layout.setContentsMargins(0, 0, 0, 0)
-        network_layout.addWidget(self.filter_view, 1)
+        network_layout.addWidget(self.filter_view, 2)
         network_layout.addWidget(self.feature_view, 1)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.addWidget(network)
@@ -219,7 +250,17 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(self.right_splitter)
         self.main_splitter.setStretchFactor(0, 5)
         self.main_splitter.setStretchFactor(1, 6)
-        self.setCentralWidget(self.main_splitter)
+        strip = QHBoxLayout()                  # pace and time machine, under both halves
+        strip.setContentsMargins(0, 0, 0, 0)
+        strip.addWidget(self.pace)
+        strip.addWidget(self.time_bar, 1)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.main_splitter, 1)
+        central_layout.addLayout(strip)
+        self.setCentralWidget(central)
 
     def _connect(self) -> None:
         self.canvas.changed.connect(self.predictor.schedule)
@@ -229,6 +270,7 @@ class MainWindow(QMainWindow):
         self.predictor.updated.connect(self._show_prediction)
         self.results_view.digitChosen.connect(self._put_on_canvas)
         self.teach_panel.samplesChanged.connect(lambda: self.teach_panel.update_score(self.model))
+        self._connect_why()
         self.teach_panel.sampleAdded.connect(self._sample_stored)
 
         panel = self.training_panel
@@ -246,6 +288,46 @@ class MainWindow(QMainWindow):
         self.download.busyChanged.connect(panel.set_downloading)
         self.download.progressed.connect(panel.show_download_progress)
         self.download.finished.connect(self._download_finished)
+        self.pace.step_action.triggered.connect(self.step_training)
+        self.pace.speedChanged.connect(self.training.set_speed)
+        panel.lr_spin.valueChanged.connect(self._learning_rate_changed)
+        self.training.snapshotsRecorded.connect(self._training_snapshots)
+        self.training.gradientsUpdated.connect(self.watch.set_gradients)
+        self.watch.networkChanged.connect(self._show_network)
+
+    def _connect_why(self) -> None:
+        why = self.why_panel
+        self.feature_view.grid.pixelClicked.connect(
+            lambda f, row, col: self._show_why(Selection("conv", f, row, col)))
+        self.prediction_view.digitClicked.connect(lambda d: self._show_why(Selection("score", d)))
+        why.imageChosen.connect(self._put_on_canvas)
+        why.modelEdited.connect(self._model_edited_in_lab)
+        why.arithmetic.selectionChanged.connect(     # the feature-map pixel being explained, outlined
+            lambda sel: self.feature_view.grid.set_highlight(sel.index if sel.kind == "conv" else None,
+                                                              sel.row, sel.col))
+        self.teach_panel.samplesChanged.connect(self._own_samples_changed)
+        self._own_samples_changed()
+
+    def _show_why(self, selection) -> None:
+        self.tabs.setCurrentIndex(self.why_tab)
+        self.why_panel.show_arithmetic(selection)
+
+    def _own_samples_changed(self) -> None:
+        dataset = self.teach_panel.dataset
+        self.why_panel.set_own_samples(dataset.images, dataset.labels)
+        self._own_samples_to_results()
+
+    def _own_samples_to_results(self) -> None:
+        """A confusion-matrix cell lists the user's samples too, as the model reads them now."""
+        dataset = self.teach_panel.dataset
+        predicted = self.model.predict(dataset.images) if len(dataset) else np.zeros(0, np.int64)
+        self.results_view.set_own_samples(dataset.images, dataset.labels, predicted)
+
+    def _model_edited_in_lab(self) -> None:
+        self.session.unsaved = True
+        self.filter_view.set_filters(self.model.params["conv.filters"])
+        self.predictor.update_now()
+        self._show_model_label()
 
     # ---- drawing and prediction -------------------------------------------------------------
     def _drawing_edited(self) -> None:
@@ -266,6 +348,9 @@ class MainWindow(QMainWindow):
             self.prediction_view.set_probabilities(prediction.probabilities)
             self.input_view.set_image(prediction.image)
             self.feature_view.set_feature_maps(prediction.feature_maps)
+        shown = self.predictor.model                  # the live network, or the time machine's snapshot
+        self.why_panel.show_state(shown, None if prediction is None else prediction.image)
+        self._drawing_may_have_changed(None if prediction is None else prediction.image)
 
     def _pen_width_changed(self, width: int) -> None:
         self.pen_slider.setValue(width)
@@ -293,6 +378,7 @@ class MainWindow(QMainWindow):
     def _install_session(self, session: ModelSession) -> None:
         self.session = session
         self.statusBar().clearMessage()
+        self.watch.begin_run()                        # the time machine's run belonged to the old model
         self.predictor.set_model(session.model)
         self.filter_view.set_filters(session.model.params["conv.filters"])
         self.results_view.clear()
@@ -304,22 +390,19 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {self.session.description}{star}")
 
     def _discard_unsaved_ok(self, what: str) -> bool:
+        """True when trained, unsaved weights may be replaced: saved first, or let go on purpose."""
         if not self.session.unsaved:
             return True
-        answer = QMessageBox.question(
-            self, "Discard the trained weights?",
-            f"The current model was trained and not saved. {what} anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+        answer = ask_save_unsaved(self, f"Save them before you {what}?")
+        return answer == "discard" or (answer == "save" and self.choose_file_to_save())
 
     def new_model(self) -> None:
-        if self._discard_unsaved_ok("Start a new model"):
+        if self._discard_unsaved_ok("start a new model"):
             self._install_session(fresh_session())
             self.statusBar().showMessage("New model with random weights: train it to make it useful.", 5000)
 
     def revert_to_pretrained(self) -> None:
-        if not self._discard_unsaved_ok("Go back to the pretrained model"):
+        if not self._discard_unsaved_ok("go back to the pretrained model"):
             return
         try:
             self._install_session(pretrained_session())
@@ -328,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def choose_model_to_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", self._model_folder(), MODEL_FILES)
-        if path and self._discard_unsaved_ok("Open another model"):
+        if path and self._discard_unsaved_ok("open another model"):
             self.open_model(path)
 
     def open_model(self, path) -> bool:
@@ -339,6 +422,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot open the model", f"{error}\n\nThe current model is kept.")
             return False
         self._install_session(session)
+        self.start_choice.set_start(CONTINUE)       # an opened model is there to be used, not replaced
         self.settings.setValue("model/folder", str(path))
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
@@ -383,8 +467,19 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog().exec()
 
     # ---- training ---------------------------------------------------------------------------
-    def start_training(self) -> None:
+    def start_training(self, paused: bool = False) -> bool:
+        """Train with the panel's settings (from random weights when "New network" is chosen).
+        paused: start held before the first step (Step from idle). False when the user cancelled."""
         panel = self.training_panel
+        seed = self.start_choice.seed()
+        self._new_session = None
+        if self.start_choice.starts_fresh():
+            if not self._discard_unsaved_ok('Start a new network from random weights (choose "Continue this '
+                                            'model" to train it further)'):
+                return False
+            self._new_session = fresh_session(seed)     # shown once training begins: a failed start keeps the old
+        model = self.model if self._new_session is None else self._new_session.model
+        config = replace(panel.config(), seed=seed)
         personal = None
         if self.teach_panel.mix_into_training:
             dataset = self.teach_panel.dataset
@@ -393,23 +488,72 @@ class MainWindow(QMainWindow):
         panel.start_run()
         self.statusBar().clearMessage()
         self.results_view.clear()
-        self.training.start(self.model.copy(), panel.config(), data)
+        self.watch.begin_run()
+        self.training.start(model.copy(), config, data,
+                            paused=paused, steps_per_s=self.pace.steps_per_s())
+        return True
+
+    def step_training(self) -> None:
+        """Exactly one batch: from a paused run, or from idle (a run that starts paused)."""
+        if self.training.state() == State.IDLE and not self.start_training(paused=True):
+            return
+        self.training.step()
+
+    def _learning_rate_changed(self, rate: float) -> None:
+        if self.training.state() in (State.RUNNING, State.PAUSED):
+            self.training.set_learning_rate(rate)
+            self.watch.mark_learning_rate(rate)
+            self.statusBar().showMessage(f"Learning rate {rate:g} from the next step on", 4000)
+
+    def _show_network(self, params) -> None:
+        """Show a snapshot's network everywhere (time machine), or the live one (params None)."""
+        if params is None:
+            model = self.model
+        else:
+            model = CNN(num_filters=params["conv.filters"].shape[0], dtype=self.model.dtype)
+            model.set_params(params)
+        self.filter_view.set_filters(model.params["conv.filters"])
+        self.predictor.set_model(model)
+        self.why_panel.model_changed()               # its digit weights and evidence follow the step shown
+        self.why_panel.set_training(params is not None or self.training.is_busy())   # no lab edits on a snapshot
+
+    def _drawing_may_have_changed(self, image) -> None:
+        if image is None or self._drawing_shown is None or not np.array_equal(image, self._drawing_shown):
+            self._drawing_shown = None if image is None else image
+            self.watch.set_drawing(image)
 
     def _training_state_changed(self, state: State) -> None:
         self.training_panel.set_training_state(state)
+        self.training_panel.lr_spin.setEnabled(state != State.STOPPING)    # changeable while training runs
+        self.start_choice.set_training_state(state)
+        self.pace.set_training_state(state)
         idle = state == State.IDLE
         for action in (self.new_action, self.open_action, self.revert_action):
             action.setEnabled(idle)
+        self.why_panel.set_training(not idle)
+
+    def _training_snapshots(self, records) -> None:
+        self._show_new_network()
+        self.watch.add_snapshots(records)
+
+    def _show_new_network(self) -> None:
+        if self._new_session is not None:               # the new network's first weights: show it from now on
+            session, self._new_session = self._new_session, None
+            self._install_session(session)
 
     def _training_params(self, params) -> None:
+        self._show_new_network()
         self.model.set_params(params)
         self.session.unsaved = True
-        self.filter_view.set_filters(self.model.params["conv.filters"])
-        self.predictor.update_now()
+        if self.time_bar.is_live():                  # else the views show the time machine's snapshot
+            self.filter_view.set_filters(self.model.params["conv.filters"])
+            self.why_panel.model_changed()
+            self.predictor.update_now()
         self._show_model_label()
 
     def _show_test_results(self, results) -> None:
         self.results_view.show_results(results.images, results.labels, results.probabilities)
+        self._own_samples_to_results()
 
     def _training_failed(self, message: str) -> None:
         self.training_panel.show_outcome("Training failed: see the message.")
@@ -453,7 +597,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 860)
             self.main_splitter.setSizes([520, 760])
-            self.right_splitter.setSizes([300, 560])
+            self.right_splitter.setSizes([276, 584])
         for key, splitter in (("window/main_splitter", self.main_splitter),
                               ("window/right_splitter", self.right_splitter)):
             state = s.value(key)
@@ -462,6 +606,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_pen_width(read_int(s, "canvas/pen_width", self.canvas.pen_width()))
         self._pen_width_changed(self.canvas.pen_width())
         self.training_panel.load_settings(s)
+        self.start_choice.load_settings(s)
+        self.pace.load_settings(s)
         self.teach_panel.mix_into_training = bool(read_int(s, "teach/mix_into_training", 0))
 
     def save_settings(self) -> None:
@@ -472,6 +618,8 @@ class MainWindow(QMainWindow):
         s.setValue("canvas/pen_width", self.canvas.pen_width())
         s.setValue("teach/mix_into_training", int(self.teach_panel.mix_into_training))
         self.training_panel.save_settings(s)
+        self.start_choice.save_settings(s)
+        self.pace.save_settings(s)
         s.sync()
 
     def ask_save_before_closing(self) -> str:
@@ -493,11 +641,15 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def ask_save_before_closing(parent) -> str:
-    """The quit question for trained, unsaved weights: "save", "discard" or "cancel"."""
+def ask_save_unsaved(parent, question: str) -> str:
+    """Save / Discard / Cancel for trained weights that are not saved: "save", "discard" or "cancel"."""
     buttons = QMessageBox.StandardButton
     answer = QMessageBox.question(
-        parent, "Save the trained model?",
-        "The model was trained and its weights are not saved. Save them before quitting?",
+        parent, "Save the trained model?", f"The model was trained and its weights are not saved. {question}",
         buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
     return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_save_before_closing(parent) -> str:
+    """The quit question: "save", "discard" or "cancel"."""
+    return ask_save_unsaved(parent, "Save them before quitting?")

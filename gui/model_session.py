@@ -14,8 +14,10 @@ class ModelSession:
     unsaved: bool = False     # trained since it was loaded, created or saved
 
 
-def fresh_session() -> ModelSession:
-    return ModelSession(CNN(), "new, random weights")
+def fresh_session(seed: int | None = None) -> ModelSession:
+    """Random weights; the same seed gives the same weights."""
+    description = "new, random weights" if seed is None else f"new, random weights (seed {seed})"
+    return ModelSession(CNN(seed=seed), description)
 
 
 def pretrained_session() -> ModelSession:

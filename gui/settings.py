@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from core.safefile import FileRejected, open_regular, os_reason
+from core.safefile import FileRejected, open_regular, os_reason, shown_path
 
 ORGANIZATION = "digitpad"
 APPLICATION = "digitpad"
@@ -65,7 +65,7 @@ def _prepare_folder(folder: Path) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
         return notice
     except OSError as error:
-        return (f"The settings folder {folder} cannot be used ({os_reason(error)}), so settings will not be "
+        return (f"The settings folder {shown_path(folder)} cannot be used ({os_reason(error)}), so settings will not be "
                 "kept this time; fix the folder or set DIGITPAD_SETTINGS_DIR to another one.")
 
 

@@ -68,11 +68,23 @@ def missing_libraries(environ=None, load=None) -> dict[str, str]:
     return {soname: package for soname, package in needed.items() if not load(soname)}
 
 
+def display_problem(environ=None) -> str | None:
+    """Why Qt's X11 plugin would find no screen (no DISPLAY, no Wayland), or None."""
+    environ = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux") or not uses_xcb(environ):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("digitpad cannot open its window: there is no display (DISPLAY is not set). Run it in a desktop "
+            "session, or over ssh with X forwarding (ssh -X); QT_QPA_PLATFORM=offscreen runs it without a screen.")
+
+
 def explain(missing: dict[str, str]) -> str:
     """What to tell the user: which files are missing and the command that installs them."""
-    packages = " ".join(sorted(set(missing.values())))
+    packages = sorted(set(missing.values()))
+    renamed = ("On Ubuntu 24.04 and later, libglib2.0-0 is called libglib2.0-0t64. "
+               if "libglib2.0-0" in packages else "")
     return (f"digitpad cannot start its window: Qt needs system libraries that are not installed "
             f"({', '.join(missing)}).\n"
-            f"On Debian or Ubuntu install them with:\n\n    sudo apt-get install {packages}\n\n"
-            "(on Ubuntu 24.04 and later, libglib2.0-0 is called libglib2.0-0t64; on other systems, "
-            "install the packages that provide these files).")
+            f"On Debian or Ubuntu install them with:\n\n    sudo apt-get install {' '.join(packages)}\n\n"
+            f"{renamed}On other systems, install the packages that provide these files.")

@@ -9,6 +9,13 @@ from PySide6.QtTest import QTest
 DIGIT_THREE = [(0.30, 0.24), (0.40, 0.17), (0.53, 0.15), (0.65, 0.20), (0.69, 0.30), (0.62, 0.41),
                (0.49, 0.47), (0.62, 0.52), (0.70, 0.63), (0.67, 0.75), (0.55, 0.83), (0.41, 0.84),
                (0.29, 0.77)]
+# More digits drawn as a person would (unit coordinates), each a list of strokes; every one is read
+# unambiguously by a good model at any pen width (the shipped model gives each >0.99).
+DIGIT_ONE = [[(0.56, 0.14), (0.53, 0.40), (0.50, 0.65), (0.47, 0.86)]]
+DIGIT_ZERO = [[(0.50, 0.15), (0.36, 0.22), (0.29, 0.42), (0.31, 0.66), (0.42, 0.82), (0.56, 0.83), (0.68, 0.68),
+               (0.71, 0.45), (0.66, 0.25), (0.55, 0.15), (0.47, 0.16)]]
+DIGIT_SEVEN = [[(0.28, 0.20), (0.50, 0.19), (0.72, 0.18), (0.64, 0.36), (0.55, 0.55), (0.49, 0.85)]]
+DIGIT_FOUR = [[(0.55, 0.15), (0.30, 0.58), (0.72, 0.58)], [(0.60, 0.35), (0.60, 0.86)]]
 
 
 def widget_point(canvas, x: float, y: float) -> QPoint:

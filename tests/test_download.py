@@ -1,6 +1,7 @@
 """download_mnist against a loopback HTTP server that serves tiny synthetic MNIST files or misbehaves."""
 import gzip
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from mnist_server import MnistServer, closed_port_url
 import core.download
 from core.data import load_dataset, load_mnist, mnist_available
 from core.download import download_mnist, file_verifies
-from core.errors import DownloadCancelled, DownloadError
+from core.errors import DataError, DownloadCancelled, DownloadError
 from core.idx import encode_idx_gz
 from core.paths import cache_dir
 
@@ -209,3 +210,70 @@ def test_auto_cancelled_download_is_not_turned_into_a_fallback(files, good, monk
     monkeypatch.setattr(core.download, "MIRRORS", (good.url,))
     with pytest.raises(DownloadCancelled):
         load_dataset("auto", should_cancel=lambda: True, log=pytest.fail)
+
+
+@pytest.mark.faults
+@pytest.mark.keeps_data
+def test_a_program_ending_as_the_partial_file_is_created_leaves_nothing(tmp_path, files, monkeypatch):
+    """The .part file is registered for clean-up at exit before it exists, not just after."""
+    real_open = os.open
+    left_after_exit = []
+
+    def open_then_exit(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if str(path).endswith(core.download.TEMP_SUFFIX):
+            core.download._remove_unfinished_downloads()          # what atexit runs at that moment
+            left_after_exit.append(os.path.exists(path))
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_exit)
+    with pytest.raises(DownloadError):
+        download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=TIMEOUT)
+    assert left_after_exit == [False]
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.faults
+def test_a_folder_that_refuses_the_partial_file_is_reported_and_nothing_stays_registered(tmp_path, files, monkeypatch):
+    def refuse(path, flags, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(DataError, match=r"^Cannot save train-images-idx3-ubyte\.gz in .*: Permission denied\.$"):
+        download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=TIMEOUT)
+    assert not core.download._in_flight
+
+
+def test_a_temporary_name_already_taken_is_skipped(tmp_path, files, good, monkeypatch):
+    taken = iter(["aaaaaaaaaaaa"] * 2 + [f"{i:012x}" for i in range(100)])
+    monkeypatch.setattr(core.download.secrets, "token_hex", lambda n: next(taken))
+    (tmp_path / ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa.part").write_bytes(b"someone else's")
+    download_mnist(tmp_path, mirrors=[good.url], timeout=TIMEOUT)
+    assert (tmp_path / ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa.part").read_bytes() == b"someone else's"
+    assert all(file_verifies(tmp_path / name, name) for name in NAMES)
+
+
+@pytest.mark.faults
+def test_a_file_replaced_by_same_size_different_content_is_verified_afresh(tmp_path, files):
+    path = tmp_path / NAMES[2]
+    path.write_bytes(files[NAMES[2]])
+    assert file_verifies(path, NAMES[2])
+    stat = path.stat()
+    other = encode_idx_gz(np.full((10, 28, 28), 7, np.uint8))
+    other = (other + b"\0" * len(files[NAMES[2]]))[:len(files[NAMES[2]])]     # same size, other bytes
+    assert len(other) == stat.st_size and other != files[NAMES[2]]
+    path.write_bytes(other)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))     # a later copy
+    assert not file_verifies(path, NAMES[2])
+
+
+def test_a_file_verifies_only_under_its_own_name_and_path(tmp_path, files):
+    path = tmp_path / NAMES[2]
+    path.write_bytes(files[NAMES[2]])
+    copy = tmp_path / "elsewhere.gz"
+    copy.write_bytes(gzip.compress(b"\1" * 5000)[:len(files[NAMES[2]])].ljust(len(files[NAMES[2]]), b"\0"))
+    os.utime(copy, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns))
+    assert file_verifies(path, NAMES[2])
+    assert not file_verifies(path, NAMES[3])                 # same file, another expected digest
+    assert not file_verifies(copy, NAMES[2])                 # another file of the same size and mtime
+    assert not file_verifies(tmp_path / "missing.gz", NAMES[2])

@@ -223,3 +223,18 @@ def test_a_data_folder_that_cannot_be_entered_is_one_error_line(capsys, tmp_path
     line = the_error_line(err)
     assert status == 1 and "permission denied" in line and str(data) in line
     assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.keeps_data
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/full"), reason="needs POSIX pipes and devices")
+def test_a_named_pipe_or_a_device_as_init_or_save_is_one_error_line(capsys, tmp_path):
+    os.mkfifo(tmp_path / "pipe.npz")
+    cases = ((["--init", tmp_path / "pipe.npz", "--save", tmp_path / "m.npz"], "named pipe, not a file"),
+             (["--init", "/dev/zero", "--save", tmp_path / "m.npz"], "a device, not a file"),
+             (["--save", tmp_path / "pipe.npz"], "not a regular file"),
+             (["--save", "/dev/full"], "not a regular file"))
+    for flags, words in cases:
+        status, out, err = run_main(capsys, "--dataset", "sample", *flags, *QUICK)
+        assert status == 1 and words in the_error_line(err)
+        assert "Data:" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.npz"]

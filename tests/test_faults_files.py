@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import tracemalloc
+import warnings
 import zipfile
 
 import numpy as np
@@ -112,6 +113,18 @@ def test_archives_of_non_arrays_and_lying_headers_are_refused(tmp_path, case):
         CNN.load(path)
     assert str(path) in str(caught.value)
     assert path.read_bytes() == before
+
+
+@pytest.mark.keeps_data
+def test_two_arrays_of_one_name_are_refused(tmp_path):
+    """A zip may hold two entries of one name; which one np.load would take is not for an attacker to pick."""
+    path = write_zip(tmp_path / "twice.npz", model_members())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)            # zipfile warns about the duplicate name
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("softmax.biases.npy", npy_bytes(np.full(10, 5, np.float32)))
+    with pytest.raises(ModelFileError, match="two arrays named softmax.biases"):
+        CNN.load(path)
 
 
 def test_many_large_extra_members_are_refused_before_any_is_read(tmp_path):

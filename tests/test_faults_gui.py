@@ -325,3 +325,39 @@ def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtb
     qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=20000)
     wait_until_idle(qtbot, window)
     assert len(warnings) == 1
+
+
+@pytest.mark.keeps_data
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="needs POSIX pipes and devices")
+def test_opening_a_named_pipe_or_a_device_shows_a_dialog_without_hanging(window, tmp_path, warnings):
+    before = window.model.get_params()
+    os.mkfifo(tmp_path / "pipe.npz")
+    for path, words in ((tmp_path / "pipe.npz", "named pipe, not a file"), ("/dev/zero", "a device, not a file")):
+        assert window.open_model(path) is False          # a blocking open would never return
+        assert words in warnings[-1][1] and "current model is kept" in warnings[-1][1]
+    assert same_params(window.model.get_params(), before)
+
+
+@pytest.mark.keeps_data
+def test_two_teach_panels_on_one_folder_each_show_every_sample_after_a_change(qtbot, tmp_path):
+    from core.userdata import PersonalDataset
+    from gui.panels.teach import TeachPanel
+
+    first, second = (TeachPanel(PersonalDataset(tmp_path)) for _ in range(2))
+    for panel in (first, second):
+        qtbot.addWidget(panel)
+
+    def teach(panel, value, label):
+        panel.set_current_image(np.full((28, 28), value))
+        assert panel.add_current(label)
+
+    teach(first, 10, 1)
+    teach(second, 20, 2)                  # second never saw first's sample before this
+    assert [second.browser.item(i).text() for i in range(second.browser.count())] == ["1", "2"]
+    teach(first, 30, 3)
+    assert [first.browser.item(i).text() for i in range(first.browser.count())] == ["1", "2", "3"]
+    assert "3 stored" in first.counts_label.text()
+    first.browser.setCurrentRow(0)
+    first.remove_selected()
+    teach(second, 40, 4)                  # second still showed 1: it is gone from the file, and from second
+    assert [second.browser.item(i).text() for i in range(second.browser.count())] == ["2", "3", "4"]

@@ -5,6 +5,8 @@ renaming, never deleted).
 """
 import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,14 @@ def user_file() -> Path:
 
 def set_aside_copies(path: Path, marker: str):
     return sorted(path.parent.glob(f"{path.name}.{marker}-*"))
+
+
+def assert_no_sideways_scrolling(qtbot, window):
+    """The 300-character name is shown shortened: the tab's page still fits 1280 pixels across."""
+    assert window.width() <= 1280
+    page = window.tabs.currentWidget()
+    qtbot.wait(50)                                        # let the layout settle
+    assert not page.horizontalScrollBar().isVisible()
 
 
 def still_works(qtbot, window):
@@ -73,6 +83,8 @@ def test_the_window_opens_when_the_handwriting_folder_name_is_too_long(qtbot, pr
     monkeypatch.setenv("DIGITPAD_USER_DIR", str(tmp_path / ("u" * 300)))
     window = open_window(qtbot)
     assert "longer than the system allows" in window.teach_panel.problem.text()
+    window.tabs.setCurrentIndex(2)
+    assert_no_sideways_scrolling(qtbot, window)
     still_works(qtbot, window)
 
 
@@ -168,6 +180,7 @@ def test_a_cache_folder_name_too_long_still_opens_the_window_and_says_why(qtbot,
     monkeypatch.setenv("DIGITPAD_CACHE_DIR", str(tmp_path / ("c" * 300)))
     window = open_window(qtbot)
     assert "longer than the system allows" in window.training_panel.download_label.text()
+    assert_no_sideways_scrolling(qtbot, window)
     still_works(qtbot, window)
 
 
@@ -249,3 +262,31 @@ def test_fuzz_arbitrary_settings_files_load_or_are_set_aside(tmp_path, panel, da
     load_everything(panel)
     kept = [p for p in folder.iterdir() if p.name != gui_settings.FILE_NAME]
     assert all(p.read_bytes() == data for p in kept)                   # set aside, never lost
+
+
+DEFAULT_LOCATION = """
+from gui.app import make_app
+app = make_app([])
+from gui import settings
+store = settings.make_settings()
+print(store.fileName())
+print(settings.take_settings_notice())
+"""
+
+
+@pytest.mark.keeps_data
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the default location tested is XDG's")
+def test_the_default_settings_location_that_is_a_file_is_set_aside_too(tmp_path):
+    """Without DIGITPAD_SETTINGS_DIR, Qt's own place (~/.config/digitpad/) gets the same care; a fresh
+    process, as Qt remembers the configuration folder once it has looked it up."""
+    (tmp_path / "digitpad").write_bytes(b"someone's file")
+    env = {key: value for key, value in os.environ.items() if key != "DIGITPAD_SETTINGS_DIR"}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+               QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", DEFAULT_LOCATION], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    path, notice = done.stdout.splitlines()[:2]
+    assert path == str(tmp_path / "digitpad" / "digitpad.conf")
+    kept = set_aside_copies(tmp_path / "digitpad", "damaged")
+    assert len(kept) == 1 and kept[0].read_bytes() == b"someone's file" and kept[0].name in notice

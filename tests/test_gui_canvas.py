@@ -108,3 +108,21 @@ def test_an_image_put_on_the_paper_is_drawn_and_undone(canvas):
     assert ink_at(array, 14 / 28, 0.5) > 200 and ink_at(array, 0.1, 0.5) == 0
     canvas.undo()
     assert canvas.is_blank()
+
+
+def test_undo_takes_the_strokes_drawn_on_a_picture_before_the_picture(canvas):
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 12:16] = 255                                # a bar: "1"
+    canvas.set_image(image)
+    drag_stroke(canvas, [(0.1, 0.1), (0.3, 0.1)])
+    drag_stroke(canvas, [(0.1, 0.9), (0.3, 0.9)])
+    canvas.undo()
+    array = canvas.to_array()
+    assert canvas.stroke_count() == 1
+    assert ink_at(array, 0.5, 0.5) > 200 and ink_at(array, 0.2, 0.1) > 200 and ink_at(array, 0.2, 0.9) == 0
+    canvas.undo()
+    array = canvas.to_array()
+    assert canvas.stroke_count() == 0 and not canvas.is_blank()
+    assert ink_at(array, 0.5, 0.5) > 200 and ink_at(array, 0.2, 0.1) == 0
+    canvas.undo()
+    assert canvas.is_blank() and canvas.to_array().max() == 0

@@ -178,9 +178,17 @@ def results_shown(window):
     window.results_view.show_results(rng.integers(0, 256, (10000, 28, 28)), labels, probs)
 
 
+FAILED_DOWNLOAD = ("Could not download train-images-idx3-ubyte.gz from any mirror:\n"
+                   "  https://a.example/mnist/train-images-idx3-ubyte.gz: no answer within 10 s\n"
+                   "  https://b.example/mnist/train-images-idx3-ubyte.gz: no answer within 10 s\n"
+                   "Check the internet connection and try again, or put the four MNIST .gz files in a folder "
+                   "and set DIGITPAD_DATA_DIR to it.")
+
+
 @pytest.mark.parametrize("size", ["1280x860", "minimum"])
 def test_no_tab_is_clipped_or_scrolls_sideways(window, qtbot, size):
     results_shown(window)
+    window.training_panel.show_download_message(FAILED_DOWNLOAD, "Download failed")   # the Data box at its fullest
     if size == "minimum":
         window.resize(window.minimumSizeHint())
         assert window.width() <= 1024 and window.height() <= 768            # fits a small laptop screen
@@ -191,6 +199,8 @@ def test_no_tab_is_clipped_or_scrolls_sideways(window, qtbot, size):
         qtbot.wait(20)
         area = window.tabs.widget(index)
         assert area.widget().width() <= area.viewport().width(), window.tabs.tabText(index)
+        if size == "1280x860":                                   # the default window shows every page whole
+            assert not area.verticalScrollBar().isVisible(), window.tabs.tabText(index)
         clipped = [w for w in window.findChildren(QWidget) if w.isVisible() and not text_fits(w)]
         assert clipped == [], [(type(w).__name__, getattr(w, "text", w.objectName)()) for w in clipped]
     table = window.results_view.table
@@ -244,3 +254,42 @@ def test_curves_say_no_data_yet_then_plot_plain_numbers(qtbot):
         assert "training" in plot.plotItem.titleLabel.text and "test" in plot.plotItem.titleLabel.text
     curves.clear()
     assert curves.is_empty() and all(text.isVisible() for text in curves._no_data.values())
+
+
+def test_results_show_no_empty_grid_before_a_run(window, qtbot):
+    window.tabs.setCurrentIndex(1)
+    view = window.results_view
+    qtbot.wait(20)
+    assert not view.table.isVisible() and not view.gallery.isVisible()
+    assert view.summary.text().startswith("No results yet")
+    results_shown(window)
+    assert view.table.isVisible() and view.gallery.isVisible()
+    assert view.summary.text().startswith("Test accuracy")
+    view.clear()
+    assert not view.table.isVisible()
+
+
+@pytest.mark.parametrize("button, replaced, saved", [
+    (Buttons.Save, True, True), (Buttons.Discard, True, False), (Buttons.Cancel, False, False)])
+def test_a_new_model_over_unsaved_weights_offers_to_save_them(window, monkeypatch, tmp_path, button, replaced, saved):
+    weights = trained(window)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, buttons, default: asked.append(text) or button)
+    save_dialog_returns(monkeypatch, tmp_path / "before-new.npz")
+    window.new_model()
+    assert "Save them before you start a new model?" in asked[0]
+    assert (window.session.description == "new, random weights") == replaced
+    assert (tmp_path / "before-new.npz").exists() == saved
+    if saved:
+        kept = CNN.load(tmp_path / "before-new.npz")
+        assert all(np.array_equal(kept.params[key], weights[key]) for key in weights)
+
+
+def test_feature_maps_show_their_scale_only_with_maps(window):
+    legend = window.feature_view.legend
+    assert not legend.isVisible()
+    drag_stroke(window.canvas, DIGIT_THREE)
+    assert legend.isVisible()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert not legend.isVisible()

@@ -1,11 +1,14 @@
 """Starting the app: missing system libraries are named with their packages before Qt can abort."""
+import os
 import subprocess
 import sys
 
 import pytest
 
 from gui import launch
-from gui.system_libraries import QT_GUI_LIBRARIES, XCB_PLUGIN_LIBRARIES, explain, missing_libraries, uses_xcb
+from gui.system_libraries import (
+    QT_GUI_LIBRARIES, XCB_PLUGIN_LIBRARIES, display_problem, explain, missing_libraries, uses_xcb,
+)
 
 X11_SESSION = {"DISPLAY": ":0"}
 
@@ -45,7 +48,7 @@ def test_digitpad_stops_with_the_message_instead_of_starting_qt(monkeypatch, cap
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     started = []
     monkeypatch.setattr("gui.app.main", lambda argv: started.append(argv) or 0)
-    assert launch.main([]) == launch.EXIT_MISSING_LIBRARIES
+    assert launch.main([]) == launch.EXIT_CANNOT_START
     assert started == []
     assert "sudo apt-get install libxcb-icccm4" in capsys.readouterr().err
 
@@ -76,3 +79,23 @@ def test_the_install_commands_list_every_library_the_check_knows(document):
     text = (Path(__file__).resolve().parent.parent / document).read_text()
     needed = set(QT_GUI_LIBRARIES.values()) | set(XCB_PLUGIN_LIBRARIES.values())
     assert needed <= apt_packages(text)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 and Wayland are Linux's")
+def test_no_display_is_said_plainly():
+    assert "DISPLAY is not set" in display_problem({})
+    assert display_problem({"DISPLAY": ":0"}) is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+
+
+def test_digitpad_without_a_display_stops_with_one_message():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "gui"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == launch.EXIT_CANNOT_START
+    assert "there is no display" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_ubuntu_rename_is_mentioned_only_when_glib_is_missing():
+    assert "libglib2.0-0t64" not in explain({"libxcb-icccm.so.4": "libxcb-icccm4"})
+    assert "libglib2.0-0t64" in explain({"libglib-2.0.so.0": "libglib2.0-0"})

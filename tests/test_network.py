@@ -159,3 +159,33 @@ def test_importing_core_loads_no_qt():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 8  # really imported the modules
+
+
+@pytest.mark.parametrize("num_filters, dtype", [(3, np.float64), (8, np.float32), (12, np.float32)])
+def test_copy_keeps_the_filter_count_dtype_and_every_weight(num_filters, dtype):
+    model = CNN(num_filters=num_filters, seed=9, dtype=dtype)
+    twin = model.copy()
+    assert twin.num_filters == num_filters and twin.dtype == dtype
+    for name, value in model.params.items():
+        assert twin.params[name] is not value
+        np.testing.assert_array_equal(twin.params[name], value)
+    images = random_images(2)
+    np.testing.assert_array_equal(twin.predict_proba(images), model.predict_proba(images))
+
+
+def test_a_saved_model_is_readable_by_others_and_a_replaced_one_keeps_its_mode(tmp_path):
+    import os
+    import stat
+
+    old_umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.npz"
+        CNN(seed=1).save(new)
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644       # not mkstemp's private 0600
+        kept = tmp_path / "kept.npz"
+        CNN(seed=1).save(kept)
+        kept.chmod(0o640)
+        CNN(seed=2).save(kept)
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_umask)

@@ -143,6 +143,18 @@ def test_aspect_ratio_is_kept():
     assert image[14, :].sum() / 255 == pytest.approx(BOX / 4, abs=0.01)
 
 
+@pytest.mark.parametrize("rows, cols", [((130, 180), (50, 250)), ((120, 200), (20, 270))])
+def test_a_wide_drawing_is_fitted_by_its_width(rows, cols):
+    """Wider than tall (a dash, a flat 2): the longer side is the width, and it gets the 20 px."""
+    canvas = np.zeros((300, 300), np.uint8)
+    canvas[rows[0]:rows[1], cols[0]:cols[1]] = 255
+    image = prepare_canvas(canvas)
+    height, width = rows[1] - rows[0], cols[1] - cols[0]
+    assert image[14, :].sum() / 255 == pytest.approx(BOX, abs=0.01)
+    assert image[:, 14].sum() / 255 == pytest.approx(BOX * height / width, abs=0.01)
+    assert max(ink_box(image)) in (BOX, BOX + 1)
+
+
 def test_same_drawing_anywhere_gives_same_image():
     shape = seven(120, (10, 10), 90)[:110, :80]
     images = []

@@ -17,6 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/simulate.py: synthetic mouse strokes
+sys.path.insert(0, str(ROOT / "tools"))
+
+from screenshot_why import WHY_SHOTS  # noqa: E402
 
 DEFAULT_SIZE = (1280, 860)
 EPOCHS = 2
@@ -113,6 +116,49 @@ def shortcuts(stage):
     return dialog
 
 
+# ---- watch it learn ----------------------------------------------------------------------------
+WATCH_EPOCHS = 3
+WATCH_EARLY_STEP = 12          # the scrubbed shot shows the network this many steps into its run
+
+
+def watch_midway(stage):
+    """Mid-way through a from-scratch run (New network, seed 0), paused with a drawn 3 on the pad."""
+    from gui.panels.watch_controls import NEW
+    from simulate import DIGIT_THREE
+
+    window = stage.window
+    window.session.unsaved = False        # the earlier demo run's weights: no "discard?" question
+    window.canvas.clear()
+    stage.draw(DIGIT_THREE)
+    stage.show_tab(0)
+    window.start_choice.set_start(NEW)
+    window.start_choice.seed_spin.setValue(0)
+    window.pace.set_steps_per_s(None)
+    window.training_panel.epochs_spin.setValue(WATCH_EPOCHS)
+    window.training_panel.source_combo.setCurrentIndex(0)
+    halfway = []
+    window.training.progressed.connect(lambda p: halfway.append(p) if p.fraction >= 0.45 else None)
+    window.training_panel.train_action.trigger()
+    while not halfway and window.training.is_busy():
+        stage.pause(20)
+    window.training.pause()
+    stage.wait_for(window.training.paramsUpdated, 5000)    # the paused weights arrive
+    stage.pause(400)                                        # and the drawing's chart is recomputed
+    return window
+
+
+def watch_scrubbed(stage):
+    """The same run finished, the time machine scrubbed back to an early step."""
+    window = stage.window
+    if window.training.is_busy():
+        window.training.resume()
+        stage.wait_for(window.training.finished, TRAIN_TIMEOUT_MS)
+    history = window.watch.history
+    window.time_bar.scrub_to(history.index_near(WATCH_EARLY_STEP))
+    stage.pause(400)
+    return window
+
+
 SHOTS = [
     ("screenshot-start", first_start),
     (None, train_briefly),
@@ -120,6 +166,9 @@ SHOTS = [
     ("screenshot-results", results),
     ("screenshot-teach", teach),
     ("screenshot-shortcuts", shortcuts),
+    *WHY_SHOTS,                      # tools/screenshot_why.py: one per See why view
+    ("watch-midway", watch_midway),
+    ("watch-scrubbed", watch_scrubbed),
 ]
 
 

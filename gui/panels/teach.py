@@ -244,18 +244,19 @@ class TeachPanel(QWidget):
         self.browser.clear()
         for index in range(len(self._dataset)):
             self._append_thumbnail(index)
+        self._shown = (self._dataset.images, self._dataset.labels)
 
     def _sync_browser(self):
-        """Show the samples as saved: usually one more or one fewer, but another window may have
-        added or removed some at the same time (core.userdata merges them)."""
-        shown, stored = self.browser.count(), len(self._dataset)
-        if stored == shown + 1 and self._thumbnail_matches(shown - 1):
+        """Show the samples as saved. Usually that is the shown ones plus the one just added; but
+        another window may have added or removed some at the same time (core.userdata merges them)."""
+        (images, labels), stored = self._shown, len(self._dataset)
+        added_one = (stored == len(labels) + 1 and np.array_equal(self._dataset.labels[:-1], labels)
+                     and np.array_equal(self._dataset.images[:-1], images))
+        if added_one:
             self._append_thumbnail(stored - 1)
+            self._shown = (self._dataset.images, self._dataset.labels)
         else:
             self._refill_browser()
-
-    def _thumbnail_matches(self, index):
-        return index < 0 or self.browser.item(index).text() == str(int(self._dataset.labels[index]))
 
     def _append_thumbnail(self, index):
         label = int(self._dataset.labels[index])

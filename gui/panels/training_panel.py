@@ -37,10 +37,9 @@ def format_bytes(count: int) -> str:
 
 
 def summary_of(message: str) -> str:
-    """The first sentence of a message (one line for the Data box); the whole of it goes behind Details."""
+    """The first line of a message for the Data box (a one-line message whole, with its remedy);
+    a longer one, e.g. one line per mirror tried, goes behind Details."""
     first = message.strip().split("\n")[0].strip()
-    end = first.find(". ")
-    first = first[:end + 1] if end >= 0 else first
     return first[:-1] + "." if first.endswith(":") else first
 
 
@@ -153,7 +152,7 @@ class TrainingPanel(QWidget):
         self.speed_label = QLabel(self._status)
         self.test_label = QLabel()
         self.test_label.setToolTip("Accuracy on test images the network never trains on")
-        buttons = QHBoxLayout()
+        self.run_row = buttons = QHBoxLayout()          # others may put controls before Train
         for action in (self.train_action, self.pause_action, self.stop_action):
             buttons.addWidget(_button(action))
         buttons.addWidget(self.progress_bar, 1)
@@ -249,7 +248,7 @@ class TrainingPanel(QWidget):
         summary = summary_of(text)
         self._details = (title, text.strip()) if summary != text.strip() else None
         self.download_label.setText(summary)
-        self.download_label.setToolTip(text.strip() if self._details else "")
+        self.download_label.setToolTip(text.strip())   # the whole message on hover, too
         self.download_label.setVisible(bool(text))
         self.details_button.setVisible(self._details is not None)
 

@@ -25,8 +25,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from core.dataset_choice import DatasetChoice
 from core.train import TrainConfig
 from gui.training.messages import (
-    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Result, Resume, State, Stop, Tested,
-    refuse,
+    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Result, Resume, SetLearningRate, SetSpeed,
+    Snapshots, State, Step, Stop, Tested, refuse,
 )
 from gui.training.process import TrainingJob, run_training
 
@@ -107,6 +107,8 @@ class TrainingController(QObject):
     stateChanged = Signal(object)      # messages.State
     progressed = Signal(object)        # core.train.Progress
     paramsUpdated = Signal(object)     # dict of parameter arrays (copies: safe to keep)
+    snapshotsRecorded = Signal(object) # [(global step, params, metrics)] since the last, for core.history
+    gradientsUpdated = Signal(object)  # {name: array}: the gradients of the last step
     tested = Signal(object)            # messages.Tested
     failed = Signal(str)               # a message for the user
     finished = Signal(object)          # messages.Result; the child has ended
@@ -132,10 +134,13 @@ class TrainingController(QObject):
         """The running training process (multiprocessing.Process) or None: for tests and diagnostics."""
         return self._process
 
-    def start(self, model, config: TrainConfig, data: DatasetChoice) -> None:
+    def start(self, model, config: TrainConfig, data: DatasetChoice, *, paused: bool = False,
+              steps_per_s: float | None = None) -> None:
         """Train a copy of `model` in a child process on the images `data` chooses (loaded there).
 
-        `model` itself is never changed: the new weights arrive through `paramsUpdated`.
+        `model` itself is never changed: the new weights arrive through `paramsUpdated`. paused: hold
+        before the first step (step() then trains exactly one batch); steps_per_s: slow motion (None:
+        full speed).
         """
         if self._process is not None:
             raise RuntimeError("training is already running")
@@ -143,7 +148,8 @@ class TrainingController(QObject):
         report_reader, report_writer = context.Pipe(duplex=False)
         command_reader, command_writer = context.Pipe(duplex=False)
         process = context.Process(target=run_training, name="digitpad-training", daemon=True,
-                                  args=(TrainingJob(model, config, data), report_writer, command_reader))
+                                  args=(TrainingJob(model, config, data, paused, steps_per_s),
+                                        report_writer, command_reader))
         try:
             process.start()
         except OSError as error:       # out of memory or processes: tell the user, as for any failed run
@@ -159,7 +165,7 @@ class TrainingController(QObject):
         self._run += 1
         self._relay = ReportRelay(self._run, report_reader, process)
         self._relay.report.connect(self._dispatch)
-        self._set_state(State.RUNNING)
+        self._set_state(State.PAUSED if paused else State.RUNNING)
         self._relay.start()
 
     def pause(self) -> None:
@@ -171,6 +177,21 @@ class TrainingController(QObject):
         if self._state == State.PAUSED:
             self._command(Resume())
             self._set_state(State.RUNNING)
+
+    def step(self) -> None:
+        """Train exactly one batch, then hold (only while paused)."""
+        if self._state == State.PAUSED:
+            self._command(Step())
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        """Slow motion at `steps_per_s` (every step reported), or None for full speed; from the next step."""
+        if self._state in (State.RUNNING, State.PAUSED):
+            self._command(SetSpeed(steps_per_s))
+
+    def set_learning_rate(self, rate: float) -> None:
+        """The schedule's base learning rate, from the next step on."""
+        if self._state in (State.RUNNING, State.PAUSED):
+            self._command(SetLearningRate(rate))
 
     def toggle_pause(self) -> None:
         self.resume() if self._state == State.PAUSED else self.pause()
@@ -257,6 +278,12 @@ class TrainingController(QObject):
     @_handle.register
     def _handle_params(self, report: Params) -> None:
         self.paramsUpdated.emit(report.params)
+
+    @_handle.register
+    def _handle_snapshots(self, report: Snapshots) -> None:
+        self.snapshotsRecorded.emit(report.records)
+        if report.gradients is not None:
+            self.gradientsUpdated.emit(report.gradients)
 
     @_handle.register
     def _handle_tested(self, report: Tested) -> None:

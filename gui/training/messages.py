@@ -5,11 +5,15 @@ frozen dataclasses over two one-way pipes and dispatch on their type. A message 
 receiver has no handler for is an error (ProtocolError), never silently ignored. No Qt here:
 the child imports this module.
 
-  commands (GUI -> child): Stop, Pause, Resume. A closed command pipe (the GUI is gone) counts
-    as Stop, so a crashed GUI never leaves a training process behind.
+  commands (GUI -> child): Stop, Pause, Resume, Step (exactly one batch, then paused),
+    SetSpeed(steps_per_s or None), SetLearningRate(rate). A closed command pipe (the GUI is gone)
+    counts as Stop, so a crashed GUI never leaves a training process behind.
   reports (child -> GUI):
     ProgressReport(core.train.Progress)  at most ~10 a second, plus every epoch's end
-    Params({name: array})                ~7 a second, when pausing, and the final weights
+    Snapshots(records, gradients)        before each Params: the weights after every step since the
+                                         last (for core.history) and the last step's gradients
+    Params({name: array})                ~7 a second (every step in slow motion), when pausing, and
+                                         the final weights
     Tested(images, labels, probabilities) after a run that was not stopped
     Failed(message for the user)
     Outcome(Result)                      always the last report
@@ -73,6 +77,24 @@ class Resume(Command):
     """Go on after a Pause."""
 
 
+@dataclass(frozen=True)
+class Step(Command):
+    """Train exactly one batch, then hold (as after Pause). Sent while paused."""
+
+
+@dataclass(frozen=True)
+class SetSpeed(Command):
+    """From the next step on: at most `steps_per_s` steps a second, each one reported (slow motion);
+    None: full speed."""
+    steps_per_s: float | None
+
+
+@dataclass(frozen=True)
+class SetLearningRate(Command):
+    """From the next step on, the schedule's base learning rate is `rate`."""
+    rate: float
+
+
 # ---- reports: child -> GUI -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Report:
@@ -87,6 +109,15 @@ class ProgressReport(Report):
 @dataclass(frozen=True, eq=False)      # arrays: compared by identity
 class Params(Report):
     params: dict            # name -> array, the shapes of core.network.CNN.params
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshots(Report):
+    """What the run's history records: [(global step, params copy, metrics dict)] in step order
+    (step 0 = the weights before training), and the gradients of the last step ({name: array}, or
+    None before the first step)."""
+    records: list
+    gradients: dict | None
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,9 +17,10 @@ from core.dataset_choice import Dataset, DatasetChoice
 from core.errors import DigitpadError
 from core.train import Progress, TrainConfig, train
 from gui.training.messages import (
-    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Report, Result, Resume, Stop, Tested,
-    refuse,
+    Command, Failed, Outcome, Params, Pause, ProgressReport, ProtocolError, Report, Result, Resume, SetLearningRate,
+    SetSpeed, Snapshots, Step, Stop, Tested, refuse,
 )
+from gui.training.pacing import LearningRate, Pace, SnapshotRecorder
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ class TrainingJob:
     model: object               # core.network.CNN, trained in the child (the GUI's copy is untouched)
     config: TrainConfig
     data: DatasetChoice         # the child loads the images itself: only the choice travels
+    paused: bool = False        # hold before the first step (until Step or Resume)
+    steps_per_s: float | None = None    # slow motion from the start; None: full speed
 
 
 def run_training(job: TrainingJob, reports, commands) -> None:
@@ -65,7 +68,11 @@ class TrainingRun:
         self._reports = reports
         self._commands = commands
         self._stopped = False
-        self._paused = False
+        self._pace = Pace(job.paused, job.steps_per_s)      # pause, Step, slow motion
+        self._learning_rate = LearningRate(job.config)      # changeable while training
+        self._recorder = SnapshotRecorder(self._model)      # every step's weights, for the GUI's history
+        self._gradients: dict = {}                          # filled by train() after every step
+        self._pending = None                                # the newest progress not yet reported
         self._started_training = False
 
     def run(self) -> None:
@@ -95,9 +102,26 @@ class TrainingRun:
             self._apply(self._receive())
         return self._stopped
 
-    def _wait_while_paused(self) -> None:
-        while self._paused and not self._stopped:
-            self._apply(self._receive())                # blocks: no busy loop while paused
+    def _before_step(self) -> bool:
+        """train()'s should_stop: apply commands, hold while paused (reporting where), space the steps
+        out in slow motion. True once stopped; otherwise the next step begins."""
+        self._should_stop()
+        reported = False
+        while not self._stopped:
+            if self._pace.held():
+                if not reported:
+                    self._report_pause()
+                    reported = True
+                self._apply(self._receive())            # blocks: no busy loop while paused
+                continue
+            wait = self._pace.wait_s()
+            if wait <= 0:
+                break
+            if self._commands.poll(wait):               # slow motion, still answering at once
+                self._apply(self._receive())
+        if not self._stopped:
+            self._pace.begin_step()
+        return self._stopped
 
     def _receive(self) -> Command:
         try:
@@ -112,47 +136,60 @@ class TrainingRun:
 
     @_apply.register
     def _apply_stop(self, command: Stop) -> None:
-        self._stopped, self._paused = True, False
+        self._stopped = True
+        self._pace.resume()
 
     @_apply.register
     def _apply_pause(self, command: Pause) -> None:
-        self._paused = True
+        self._pace.pause()
 
     @_apply.register
     def _apply_resume(self, command: Resume) -> None:
-        self._paused = False
+        self._pace.resume()
+
+    @_apply.register
+    def _apply_step(self, command: Step) -> None:
+        self._pace.step()
+
+    @_apply.register
+    def _apply_set_speed(self, command: SetSpeed) -> None:
+        self._pace.set_speed(command.steps_per_s)
+
+    @_apply.register
+    def _apply_set_learning_rate(self, command: SetLearningRate) -> None:
+        self._learning_rate.set_base(command.rate)
 
     # ---- the run -----------------------------------------------------------------------------
     def _train(self, train_set: Dataset, test_set: Dataset) -> Progress | None:
         """Train, reporting as it goes; the last epoch's Progress (with the test set's answers)."""
         self._started_training = True
+        self._recorder.record_start()                   # step 0: the weights before training
         last_progress = last_snapshot = 0.0
-        pending = last_epoch = None                     # the newest progress not yet reported
-        for progress in train(self._model, self._config, train_set, test_set, self._should_stop):
+        last_epoch = None
+        for progress in train(self._model, self._config, train_set, test_set, self._before_step,
+                              learning_rate=self._learning_rate, gradients=self._gradients):
             now = time.monotonic()
-            pending = progress
-            if progress.kind == "epoch":
+            if progress.kind == "batch":
+                self._recorder.record(progress)
+            else:
                 last_epoch = progress
-            if progress.kind == "epoch" or now - last_progress >= PROGRESS_INTERVAL_S:
+            self._pending = progress
+            every_step = self._pace.slow                # slow motion: every view updates after every step
+            if progress.kind == "epoch" or every_step or now - last_progress >= PROGRESS_INTERVAL_S:
                 self._send(ProgressReport(_light(progress)))
-                last_progress, pending = now, None
-            if now - last_snapshot >= SNAPSHOT_INTERVAL_S:
+                last_progress, self._pending = now, None
+            if every_step or now - last_snapshot >= SNAPSHOT_INTERVAL_S:
                 self._send_params()
                 last_snapshot = now
-            if self._paused:
-                pending = self._report_pause(pending)
-                self._wait_while_paused()
-        if pending is not None:
-            self._send(ProgressReport(_light(pending)))
-        self._send_params()                             # the final weights, also after a stop
+        self._report_pause()                            # the last progress and the final weights, also after a stop
         return last_epoch
 
-    def _report_pause(self, pending):
-        """Show exactly where training paused; returns the (now empty) pending progress."""
-        if pending is not None:
-            self._send(ProgressReport(_light(pending)))
+    def _report_pause(self) -> None:
+        """Show exactly where training is: the progress not yet reported, the snapshots, the weights."""
+        if self._pending is not None:
+            self._send(ProgressReport(_light(self._pending)))
+            self._pending = None
         self._send_params()
-        return None
 
     def _fail(self, message: str) -> None:
         if self._started_training:                      # the weights core kept (restored on divergence)
@@ -161,6 +198,11 @@ class TrainingRun:
         self._send(Outcome(Result.FAILED))
 
     def _send_params(self) -> None:
+        """The steps recorded since the last call (with the last step's gradients), then the weights."""
+        records = self._recorder.take()
+        if records:
+            gradients = dict(self._gradients) or None       # the layers' arrays: pickled (copied) by send
+            self._send(Snapshots(records, gradients))
         self._send(Params(self._model.get_params()))
 
     def _send(self, report: Report) -> None:

@@ -100,6 +100,9 @@ class DrawingCanvas(QWidget):
         self._background_shown: QImage | None = None  # the same, ink dark, for the screen
         self._pen_width = DEFAULT_PEN_WIDTH
         self._cache: QPixmap | None = None            # paper + finished strokes at screen size
+        self._arrays: dict[int, np.ndarray] = {}      # to_array() results until the drawing changes
+        self.changed.connect(self._arrays.clear)       # connected first: cleared before anyone reads
+        self.edited.connect(self._arrays.clear)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(220, 220)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -166,10 +169,15 @@ class DrawingCanvas(QWidget):
         self.edited.emit()
 
     def to_array(self, size: int = ARRAY_SIZE) -> np.ndarray:
-        """The drawing as a (size, size) uint8 array, ink 255 on 0, including a stroke in progress."""
-        image = QImage(size, size, QImage.Format.Format_Grayscale8)
-        render(image, size, 0, self._background, self._all_strokes(), QColor(255, 255, 255))
-        return qimage_to_array(image)
+        """The drawing as a (size, size) uint8 array, ink 255 on 0, including a stroke in progress.
+
+        Rendered once per change of the drawing (the network reads it again whenever its weights
+        change: every training update, every time-machine step)."""
+        if size not in self._arrays:
+            image = QImage(size, size, QImage.Format.Format_Grayscale8)
+            render(image, size, 0, self._background, self._all_strokes(), QColor(255, 255, 255))
+            self._arrays[size] = qimage_to_array(image)
+        return self._arrays[size].copy()
 
     # ---- geometry ---------------------------------------------------------------------------
     def sizeHint(self) -> QSize:

@@ -14,6 +14,7 @@ TEST_BRUSH = pg.mkBrush(TEST_COLOUR)
 NO_DATA_TEXT = "No data yet.\nTrain (F5) to see the curves."
 AXES = ("left", "bottom")
 NO_DATA_WIDTH = 200
+PADDING = 0.05
 
 
 def title_with_key(title: str) -> str:
@@ -30,6 +31,7 @@ def _make_plot(title: str, y_label: str) -> pg.PlotWidget:
         plot.getAxis(name).enableAutoSIPrefix(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
+    plot.getViewBox().setDefaultPadding(PADDING)   # a test dot at the last epoch stays whole
     plot.setMinimumSize(200, 140)
     return plot
 
@@ -71,7 +73,7 @@ class TrainingCurves(QWidget):
         (pyqtgraph's own hint is ~480 px tall; a word-wrapped label makes the tab's layout
         height-for-width, and the scroll area then sizes the tab by its children's hints.)
         """
-        return QSize(420, 200)
+        return QSize(420, 160)
 
     def clear(self) -> None:
         self._points = {"train_x": [], "train_loss": [], "train_acc": [],
@@ -125,4 +127,4 @@ class TrainingCurves(QWidget):
             else:
                 view.enableAutoRange(x=True, y=plot is self.loss_plot)
                 if plot is self.accuracy_plot:
-                    view.setYRange(0, 100, padding=0.02)
+                    view.setYRange(0, 100, padding=PADDING)

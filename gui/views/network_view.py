@@ -14,10 +14,13 @@ def _signed(value: float) -> str:
 class DivergingTiles(QGroupBox):
     """A row of tiles on one shared blue-white-red scale centred on zero, with its colour bar."""
 
-    def __init__(self, title: str, min_tile: int, tooltip: str, parent=None):
+    def __init__(self, title: str, min_tile: int, tooltip: str, parent=None, columns: int = 8):
         super().__init__(title, parent)
-        self.grid = TileGrid(columns=8, min_tile=min_tile)
+        self.grid = TileGrid(columns=columns, min_tile=min_tile)
         self.legend = ColorBar(gradient_stops())
+        keep_room = self.legend.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)   # hiding the scale (nothing to show) moves nothing
+        self.legend.setSizePolicy(keep_room)
         layout = QVBoxLayout(self)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -59,9 +62,9 @@ class FilterView(DivergingTiles):
 class FeatureMapView(DivergingTiles):
     """The filters' outputs (26x26 each) for the current drawing, on one shared scale."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, columns: int = 8):
         super().__init__("Feature maps (26x26)", 34, "What each filter responds to in your drawing "
-                         "(the convolution output, before pooling).", parent)
+                         "(the convolution output, before pooling).", parent, columns)
         self._maps = None
         self.set_feature_maps(None)
 
@@ -70,10 +73,12 @@ class FeatureMapView(DivergingTiles):
         if maps is None:
             self._maps = None
             self.grid.set_placeholder("Draw a digit to see what each filter picks out")
+            self.legend.hide()                     # no maps, no scale to read them by
             return
         self._maps = np.moveaxis(np.asarray(maps, dtype=np.float64), -1, 0)   # (F, 26, 26)
         self._show(self._maps)
         self.grid.set_placeholder("")
+        self.legend.show()
 
     def feature_maps(self) -> np.ndarray | None:
         return None if self._maps is None else np.moveaxis(self._maps, 0, -1).copy()

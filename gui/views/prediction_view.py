@@ -1,7 +1,7 @@
 """The network's answer: the predicted digit, large, and the ten probabilities as bars."""
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
@@ -13,7 +13,12 @@ BLANK_TEXT = "Draw a digit"
 
 
 class PredictionView(QGroupBox):
-    """Shows `set_probabilities(p (10,))`, or a prompt for a blank canvas (never a guess)."""
+    """Shows `set_probabilities(p (10,))`, or a prompt for a blank canvas (never a guess).
+
+    Clicking a digit's bar emits digitClicked(digit).
+    """
+
+    digitClicked = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__("Prediction", parent)
@@ -39,6 +44,7 @@ class PredictionView(QGroupBox):
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.bars = pg.BarGraphItem(x=np.arange(NUM_CLASSES), height=np.zeros(NUM_CLASSES), width=0.7, brush=BAR, pen=None)
         self.plot.addItem(self.bars)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
 
         answer = QVBoxLayout()
         answer.addStretch(1)
@@ -66,6 +72,14 @@ class PredictionView(QGroupBox):
         self.confidence_label.setText(f"{self._probabilities[digit]:.0%} sure")
         brushes = [BAR_WINNER if d == digit else BAR for d in range(NUM_CLASSES)]
         self.bars.setOpts(height=self._probabilities, brushes=brushes)
+
+    def _clicked(self, event) -> None:
+        if self._probabilities is None:
+            return
+        x = self.plot.plotItem.vb.mapSceneToView(event.scenePos()).x()
+        digit = int(round(x))
+        if 0 <= digit <= 9 and abs(x - digit) <= 0.5:
+            self.digitClicked.emit(digit)
 
     def shown_digit(self) -> int | None:
         return None if self._probabilities is None else int(np.argmax(self._probabilities))

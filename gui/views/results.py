@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -30,7 +31,11 @@ ACCURACY_COLUMN = NUM_CLASSES  # the column after the 10 predicted-digit columns
 CORRECT_RGB = (46, 160, 67)  # green for the diagonal
 WRONG_RGB = (214, 48, 49)  # red for confusions
 FAINT_TEXT = QColor("#a0a0a0")
-EMPTY_MESSAGE = "Train or evaluate a model to see how it does on the test digits."
+EMPTY_MESSAGE = ("No results yet. Train the network (F5): its confusion matrix and worst mistakes "
+                 "on the test digits appear here.")
+CELL_LIMIT = 200  # most digits listed for one confusion-matrix cell
+MISTAKES_TITLE = "Worst mistakes"
+MISTAKES_HINT = "True → read, how sure. Click one to put it on the pad."
 
 
 def digit_pixmap(image28, size=THUMB_SIZE):
@@ -65,29 +70,46 @@ class ResultsView(QWidget):
         self._matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)  # (10, 10)
         self._gallery_images = []  # (28, 28) arrays, in gallery order
         self._gallery_indices = np.zeros(0, np.int64)  # (k,) positions in the shown test set
+        self._mistakes = np.zeros(0, np.int64)  # (k,) positions of the most confident mistakes
 
         self.summary = QLabel(EMPTY_MESSAGE)
         self.summary.setWordWrap(True)
         self.table = self._build_table()
         self.gallery = self._build_gallery()
         self.gallery.itemClicked.connect(self._emit_chosen)
+        self._shown = None  # (images, labels, predicted, confidence) of the last show_results
+        self._own = None  # (images, labels, predicted) of the user's own samples
+        self._cell = None  # (true, said) whose digits the gallery lists, or None for the mistakes
+        self.table.cellClicked.connect(self.show_cell)
+        self.mistakes_button = QPushButton("Back to the mistakes")
+        self.mistakes_button.setToolTip("List the most confident mistakes again")
+        self.mistakes_button.clicked.connect(self.show_mistakes)
+        self.mistakes_button.setVisible(False)
 
         matrix_box = QGroupBox("Confusion matrix")
         matrix_layout = QVBoxLayout(matrix_box)
         matrix_layout.addWidget(_wrapped("Rows: the true digit. Columns: what the model read. "
-                                         "✓: the share of that digit read correctly."))
+                                         "✓: the share of that digit read correctly. Click a cell for its digits."))
         matrix_layout.addWidget(self.table)
-        gallery_box = QGroupBox("Worst mistakes")
+        gallery_box = self.gallery_box = QGroupBox(MISTAKES_TITLE)
         gallery_layout = QVBoxLayout(gallery_box)
-        gallery_layout.addWidget(_wrapped("True → read, how sure. Click one to put it on the pad."))
+        self.gallery_hint = _wrapped(MISTAKES_HINT)
+        gallery_layout.addWidget(self.gallery_hint)
         gallery_layout.addWidget(self.gallery)
-        panes = QHBoxLayout()
+        gallery_layout.addWidget(self.mistakes_button)
+        self._panes = QWidget()   # hidden until there are results: no grid of empty cells
+        panes = QHBoxLayout(self._panes)
+        panes.setContentsMargins(0, 0, 0, 0)
         panes.setSpacing(4)
         panes.addWidget(matrix_box, 3)
         panes.addWidget(gallery_box, 2)
+        keep_room = self._panes.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)   # the page is as wide hidden as shown
+        self._panes.setSizePolicy(keep_room)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(panes)
+        layout.addWidget(self._panes, 1)
+        self._panes.hide()
 
     # ---- public API -------------------------------------------------------------------------
     def show_results(self, images, labels, probs):
@@ -96,27 +118,97 @@ class ResultsView(QWidget):
         predicted = probs.argmax(axis=1)  # (N,)
         self._matrix = confusion_matrix(labels, predicted, NUM_CLASSES)  # (10, 10)
         accuracy = per_class_accuracy(self._matrix)  # (10,) NaN for absent digits
-        self._gallery_indices = most_confident_mistakes(probs, labels, self.gallery_size)  # (k,)
+        self._mistakes = most_confident_mistakes(probs, labels, self.gallery_size)  # (k,)
         self._fill_table(self._matrix, accuracy)
-        self._fill_gallery(images, labels, predicted, probs.max(axis=1))
+        self._shown = (images, labels, predicted, probs.max(axis=1))
+        self.show_mistakes()
         self._fill_summary(self._matrix)
+        self._panes.show()
 
     def clear(self):
         """Back to the empty state shown before any results."""
         self._matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
         self._gallery_images = []
         self._gallery_indices = np.zeros(0, np.int64)
+        self._mistakes = np.zeros(0, np.int64)
         self.table.clearContents()
         self.gallery.clear()
         self.summary.setText(EMPTY_MESSAGE)
+        self._panes.hide()
+        self._shown, self._cell = None, None
+        self.gallery_box.setTitle(MISTAKES_TITLE)
+        self.gallery_hint.setText(MISTAKES_HINT)
+        self.mistakes_button.setVisible(False)
+
+    def set_own_samples(self, images, labels, predicted):
+        """The user's own samples (N, 28, 28), their labels (N,) and what the model says (N,):
+        a confusion-matrix cell lists them too."""
+        self._own = (np.asarray(images), np.asarray(labels, np.int64), np.asarray(predicted, np.int64))
+
+    def show_cell(self, true, said):
+        """List the test digits (and own samples) that are `true` and were read as `said`."""
+        if self._shown is None or not (0 <= said < NUM_CLASSES and 0 <= true < NUM_CLASSES):
+            return
+        images, labels, predicted, confidence = self._shown
+        in_cell = np.flatnonzero((labels == true) & (predicted == said))
+        in_cell = in_cell[np.argsort(-confidence[in_cell], kind="stable")][:CELL_LIMIT]  # most confident first
+        self._cell = (true, said)
+        self._gallery_indices = in_cell
+        self.gallery.clear()
+        self._gallery_images = []
+        if self._own is not None:
+            own_images, own_labels, own_predicted = self._own
+            for i in np.flatnonzero((own_labels == true) & (own_predicted == said)):
+                self._add_thumbnail(own_images[i], f"yours\n#{i + 1}",
+                                    f"Your sample #{i + 1}: a {true}, read as {said}. Click to put it on the canvas.")
+        for index in in_cell:
+            self._add_thumbnail(images[index], f"#{index}\n{confidence[index]:.0%}",
+                                f"Test digit #{index}: a {true}, read as {said} with {confidence[index]:.1%} "
+                                "confidence. Click to put it on the canvas.")
+        total = int(self._matrix[true, said])
+        more = f", the {CELL_LIMIT} most confident shown" if total > CELL_LIMIT else ""
+        self.gallery_box.setTitle(f"True {true}, read as {said}: {total}")
+        self.gallery_hint.setText(f"The test digits in that cell{more}, most confident first (your own "
+                                  "samples of that kind before them). Click one to put it on the pad.")
+        self.mistakes_button.setVisible(True)
+        if not self._gallery_images:
+            placeholder = QListWidgetItem("No digits in this cell.")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.gallery.addItem(placeholder)
+
+    def show_mistakes(self):
+        """The gallery lists the most confident mistakes (as after show_results)."""
+        if self._shown is None:
+            return
+        images, labels, predicted, confidence = self._shown
+        self._cell = None
+        self._gallery_indices = self._mistakes
+        self.gallery_box.setTitle(MISTAKES_TITLE)
+        self.gallery_hint.setText(MISTAKES_HINT)
+        self.mistakes_button.setVisible(False)
+        self._fill_gallery(images, labels, predicted, confidence)
+
+    def shown_cell(self):
+        """(true, said) whose digits the gallery lists, or None when it lists the mistakes."""
+        return self._cell
+
+    def gallery_images(self):
+        """Copies of the (28, 28) images the gallery lists, in order."""
+        return [image.copy() for image in self._gallery_images]
+
+    def _add_thumbnail(self, image, text, tip):
+        item = QListWidgetItem(QIcon(digit_pixmap(image)), text)
+        item.setToolTip(tip)
+        self.gallery.addItem(item)
+        self._gallery_images.append(np.array(image, copy=True))
 
     def matrix(self):
         """The confusion matrix currently shown: int64 (10, 10), rows true, columns predicted."""
         return self._matrix.copy()
 
     def mistake_indices(self):
-        """Positions (in the last show_results arrays) of the gallery digits, in gallery order."""
-        return self._gallery_indices.copy()
+        """Positions (in the last show_results arrays) of the most confident mistakes, in gallery order."""
+        return self._mistakes.copy()
 
     # ---- building -----------------------------------------------------------------------------
     def _build_table(self):

@@ -2,7 +2,7 @@
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -12,6 +12,7 @@ TooltipText = Callable[[int, int, int], str]
 CAPTION_HEIGHT = 16
 GAP = 6
 FRAME = QColor("#9aa0aa")
+HIGHLIGHT = QColor("#e8a317")
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -22,7 +23,12 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
 
 
 class TileGrid(QWidget):
-    """Square tiles laid out in `columns`, each shown with crisp (nearest-neighbour) pixels."""
+    """Square tiles laid out in `columns`, each shown with crisp (nearest-neighbour) pixels.
+
+    Clicking a pixel emits pixelClicked(tile, row, col).
+    """
+
+    pixelClicked = Signal(int, int, int)
 
     def __init__(self, columns: int, min_tile: int = 28, captions: bool = True, parent=None):
         super().__init__(parent)
@@ -33,6 +39,7 @@ class TileGrid(QWidget):
         self._labels: list[str] = []
         self._tooltip: TooltipText | None = None
         self._placeholder = ""
+        self._highlight = None      # (tile, row, col): one pixel outlined, e.g. the one being explained
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -43,6 +50,11 @@ class TileGrid(QWidget):
         self._labels = labels or [str(i + 1) for i in range(len(rgb_tiles))]
         self._tooltip = tooltip
         self.updateGeometry()
+        self.update()
+
+    def set_highlight(self, tile: int | None, row: int = 0, col: int = 0) -> None:
+        """Outline pixel (row, col) of `tile`; None removes the outline."""
+        self._highlight = None if tile is None else (tile, row, col)
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -95,6 +107,13 @@ class TileGrid(QWidget):
             painter.drawImage(rect, image)
             painter.setPen(QPen(FRAME, 1))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            if self._highlight is not None and self._highlight[0] == index:
+                _, row, col = self._highlight
+                scale_x, scale_y = rect.width() / image.width(), rect.height() / image.height()
+                width, height = max(scale_x, 6), max(scale_y, 6)       # visible even on small tiles
+                painter.setPen(QPen(HIGHLIGHT, 2))
+                painter.drawRect(QRectF(rect.left() + (col + 0.5) * scale_x - width / 2,
+                                        rect.top() + (row + 0.5) * scale_y - height / 2, width, height))
             if self._captions:
                 painter.setPen(self.palette().text().color())
                 caption = QRect(rect.left(), rect.bottom() + 1, rect.width(), CAPTION_HEIGHT)
@@ -109,6 +128,12 @@ class TileGrid(QWidget):
                 row = min(int((y - rect.top()) / rect.height() * image.height()), image.height() - 1)
                 return index, row, col
         return None
+
+    def mousePressEvent(self, event):
+        hit = None if self._placeholder else self.pixel_at(event.position().x(), event.position().y())
+        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.pixelClicked.emit(*hit)
+        super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event):
         hit = None if self._placeholder else self.pixel_at(event.position().x(), event.position().y())

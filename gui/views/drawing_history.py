@@ -1,0 +1,115 @@
+"""Your drawing through the run: what the network said about the pad's digit at each step.
+
+One line per digit that matters: the drawing's digit (thick) and its top rivals (thin); a
+vertical cursor marks the step the time machine shows. The window feeds it whole series
+(recomputed from the history when the drawing changes, core.replay.probabilities_through_run)
+and single live points while training runs.
+"""
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.replay import top_rivals
+
+RIVALS = 3
+DIGIT_COLOUR = "#d9544d"
+RIVAL_COLOURS = ("#3b6fb6", "#4f9a5a", "#b07d2b")
+
+
+class DrawingHistoryChart(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "probability", units="%")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.setYRange(0, 100, padding=0.02)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setMinimumSize(200, 140)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#555", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.plot.addItem(self.cursor)
+        self._lines = [self.plot.plot([], []) for _ in range(1 + RIVALS)]
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self.setToolTip("What the network thought of your drawing at each step of the run: the drawing's "
+                        "digit (thick) and its strongest rivals. Draw something else to recompute it "
+                        "from the run's history.")
+        self._steps: list[int] = []
+        self._probs: list[np.ndarray] = []
+        self._digit: int | None = None
+        self._rivals: list[int] = []
+        self.clear("Draw a digit, then train: its probabilities appear here")
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 200)
+
+    # ---- input ------------------------------------------------------------------------------
+    def clear(self, message: str = "") -> None:
+        self._steps, self._probs, self._digit, self._rivals = [], [], None, []
+        for line in self._lines:
+            line.setData([], [])
+        self.cursor.hide()
+        self.plot.setTitle(message, size="9pt")
+
+    def set_series(self, steps, probabilities: np.ndarray, digit: int | None = None) -> None:
+        """steps (K,), probabilities (K, 10); `digit` the drawing's digit (default: the last answer)."""
+        self._steps = [int(s) for s in steps]
+        self._probs = list(np.asarray(probabilities, dtype=np.float64))
+        self._digit = digit
+        self._redraw(choose=True)
+
+    def append(self, step: int, probabilities: np.ndarray) -> None:
+        """One live point; the lines shown are chosen again from the whole series."""
+        if self._steps and step <= self._steps[-1]:
+            return
+        self._steps.append(int(step))
+        self._probs.append(np.asarray(probabilities, dtype=np.float64))
+        self._redraw(choose=self._digit is None or len(self._steps) % 10 == 1)
+
+    def set_cursor(self, step: int | None) -> None:
+        if step is None:
+            self.cursor.hide()
+        else:
+            self.cursor.setValue(step)
+            self.cursor.show()
+
+    # ---- reading (tests) --------------------------------------------------------------------
+    def steps(self) -> np.ndarray:
+        return np.array(self._steps, dtype=np.int64)
+
+    def probabilities(self) -> np.ndarray:
+        return np.array(self._probs).reshape(-1, 10)
+
+    def digit(self) -> int | None:
+        return self._chosen_digit()
+
+    def rivals(self) -> list[int]:
+        return list(self._rivals)
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def _chosen_digit(self) -> int | None:
+        if self._digit is not None:
+            return self._digit
+        return int(np.argmax(self._probs[-1])) if self._probs else None
+
+    def _redraw(self, choose: bool) -> None:
+        if not self._steps:
+            return
+        probs = self.probabilities()                                  # (K, 10)
+        digit = self._chosen_digit()
+        if choose or not self._rivals:
+            self._rivals = top_rivals(probs, digit, RIVALS)
+        x = np.array(self._steps)
+        shown = [digit, *self._rivals]
+        for i, (line, d) in enumerate(zip(self._lines, shown)):
+            colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]
+            line.setPen(pg.mkPen(colour, width=3 if i == 0 else 1.5))
+            line.setData(x, 100 * probs[:, d])
+        if choose:
+            rivals = ", ".join(f"<span style='color:{c}'>{d}</span>" for d, c in zip(self._rivals, RIVAL_COLOURS))
+            self.plot.setTitle(f"Your drawing through the run: <b style='color:{DIGIT_COLOUR}'>{digit}</b>"
+                               f" (thick) vs rivals {rivals}", size="9pt")

@@ -1,0 +1,139 @@
+"""core.stress, core.filterlab, core.digitmap: the maths behind the stress sliders, the filter lab and the digit map."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from core import digitmap, filterlab, stress
+from core.data import load_sample
+from core.network import CNN
+from core.paths import PRETRAINED_MODEL
+from core.train import evaluate
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return CNN.load(PRETRAINED_MODEL)
+
+
+@pytest.fixture(scope="module")
+def test_sample():
+    return load_sample("test")
+
+
+# ----- stress -------------------------------------------------------------------------------------
+
+def test_neutral_settings_leave_the_drawing_as_it_is(test_sample):
+    image = test_sample[0][3]
+    np.testing.assert_allclose(stress.transformed(image), image, atol=1e-3)
+
+
+def test_rotation_is_anticlockwise_and_shift_moves_right():
+    dot = np.zeros((28, 28))
+    dot[14, 20] = 255  # six pixels right of the centre
+    assert np.unravel_index(np.argmax(stress.transformed(dot, rotate=90)), dot.shape) == (8, 14)
+    assert np.unravel_index(np.argmax(stress.transformed(dot, shift=3)), dot.shape) == (14, 23)
+
+
+def test_thicken_adds_ink_and_noise_changes_pixels_within_range(test_sample):
+    image = test_sample[0][3].astype(np.float32)
+    assert stress.transformed(image, thicken=1).sum() > image.sum() > stress.transformed(image, thicken=-1).sum()
+    noisy = stress.transformed(image, noise=0.5)
+    assert noisy.min() >= 0 and noisy.max() <= 255
+    assert np.count_nonzero(np.abs(noisy - image) > 1) > 100
+    np.testing.assert_array_equal(noisy, stress.transformed(image, noise=0.5))  # one fixed pattern
+
+
+def test_robustness_is_the_networks_probability_of_each_transformed_drawing(shipped, test_sample):
+    image = test_sample[0][7]
+    digit = int(shipped.predict(image)[0])
+    values, probability = stress.robustness(shipped, image, "rotate", digit, count=9)
+    assert values[0] == stress.KNOBS["rotate"].low and values[-1] == stress.KNOBS["rotate"].high
+    for value, p in zip(values, probability):
+        expected = shipped.predict_proba(stress.transformed(image, rotate=value))[0, digit]
+        assert p == pytest.approx(expected, rel=1e-5)
+    middle = probability[len(values) // 2]  # rotate 0: the drawing itself
+    assert middle == pytest.approx(shipped.predict_proba(image)[0, digit], rel=1e-4)
+
+
+def test_robustness_keeps_the_other_sliders(shipped, test_sample):
+    image = test_sample[0][7]
+    settings = {**stress.NEUTRAL, "shift": 4.0}
+    values, probability = stress.robustness(shipped, image, "noise", 2, settings, count=5)
+    expected = shipped.predict_proba(stress.transformed(image, shift=4.0, noise=values[-1]))[0, 2]
+    assert probability[-1] == pytest.approx(expected, rel=1e-5)
+
+
+# ----- filter lab ---------------------------------------------------------------------------------
+
+def test_accuracy_steps_end_with_the_same_accuracy_as_evaluate(shipped, test_sample):
+    images, labels = test_sample
+    steps = list(filterlab.accuracy_steps(shipped, images, labels, chunk=300))
+    assert [seen for _, seen in steps] == [300, 600, 900, 1200, 1500, 1800, 2000]
+    correct, seen = steps[-1]
+    assert correct / seen == pytest.approx(evaluate(shipped, images, labels)[1])
+
+
+def test_switching_filters_off_costs_accuracy_and_leaves_the_model_alone(shipped, test_sample):
+    images, labels = test_sample
+    before = shipped.params["conv.filters"].copy()
+    dark = filterlab.with_filters(shipped, np.zeros_like(before))
+    np.testing.assert_array_equal(shipped.params["conv.filters"], before)
+    full = filterlab.accuracy(shipped, images, labels)
+    assert full > 0.9
+    assert filterlab.accuracy(dark, images, labels) < 0.2  # every filter off: nothing to see
+
+
+def test_presets_are_scaled_to_the_strength_asked():
+    assert set(filterlab.PRESETS) == {"horizontal edge", "vertical edge", "diagonal", "blur", "identity"}
+    edge = filterlab.preset("vertical edge", 1.5)
+    assert np.max(np.abs(edge)) == 1.5 and edge[0, 0] == -1.5 and edge[0, 2] == 1.5
+    assert filterlab.strength_of(np.zeros((3, 3))) == 1.0
+    assert filterlab.strength_of(np.array([[0, -2.0, 1]])) == 2.0
+
+
+def test_training_the_output_layer_only_learns_with_hand_made_filters(test_sample):
+    images, labels = load_sample("train")
+    test_images, test_labels = test_sample
+    net = CNN(num_filters=4, seed=3)
+    net.params["conv.filters"][...] = [filterlab.preset(name) for name in
+                                       ("horizontal edge", "vertical edge", "diagonal", "identity")]
+    filters = net.params["conv.filters"].copy()
+    before = filterlab.accuracy(net, test_images, test_labels)
+    stages = list(filterlab.train_output_layer_steps(net, images[:3000], labels[:3000]))
+    assert stages[0][0] == "features" and stages[-1][:2] == ("training", 1.0)
+    np.testing.assert_array_equal(net.params["conv.filters"], filters)  # frozen
+    after = filterlab.accuracy(net, test_images, test_labels)
+    assert before < 0.3 and after > 0.8
+
+
+def test_pooled_features_are_what_the_output_layer_reads(shipped, test_sample):
+    images = test_sample[0][:20]
+    features = filterlab.pooled_features(shipped, images)
+    logits = features @ shipped.params["softmax.weights"] + shipped.params["softmax.biases"]
+    np.testing.assert_allclose(logits, shipped.logits(images), rtol=1e-5, atol=1e-5)
+    steps = list(filterlab.pooled_feature_steps(shipped, images, chunk=8))
+    np.testing.assert_array_equal(steps[-1], features)
+
+
+# ----- digit map ----------------------------------------------------------------------------------
+
+def test_the_fast_pca_finds_the_same_directions_as_a_full_svd(shipped, test_sample):
+    features = filterlab.pooled_features(shipped, test_sample[0][:600])
+    with threadpool_limits(limits=1, user_api="blas"):   # two BLAS threads on a busy machine: 10x slower
+        fast = digitmap.principal_components(features)
+        exact = digitmap.exact_principal_components(features)
+    np.testing.assert_allclose(fast.components @ fast.components.T, np.eye(2), atol=1e-9)
+    assert abs(float(fast.components[0] @ exact.components[0])) > 0.9999
+    assert abs(float(fast.components[1] @ exact.components[1])) > 0.999
+    np.testing.assert_allclose(fast.variance, exact.variance, rtol=1e-3)
+    scale = np.abs(exact.project(features)).max()
+    np.testing.assert_allclose(fast.project(features), exact.project(features), atol=2e-2 * scale)
+
+
+def test_pca_puts_the_most_spread_along_the_first_axis():
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((500, 5)) * [10, 3, 0.1, 0.1, 0.1] + 7
+    projection = digitmap.principal_components(points)
+    assert abs(projection.components[0, 0]) > 0.99 and abs(projection.components[1, 1]) > 0.99
+    assert projection.project(points).mean(axis=0) == pytest.approx([0, 0], abs=1e-9)
+    assert projection.variance[0] == pytest.approx(100, rel=0.2)

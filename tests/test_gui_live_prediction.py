@@ -1,0 +1,113 @@
+"""LivePredictor: a throttle (at most one prediction per interval while the pen moves, the first
+one interval after the pen starts), never a debounce that waits for the pen to rest; latest() is
+always current."""
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from core.network import CNN
+from gui.live_prediction import LivePredictor
+
+
+class Paper:
+    """Stands in for the canvas: a drawing that can change."""
+
+    def __init__(self):
+        self.array = np.zeros((280, 280), np.uint8)
+
+    def is_blank(self):
+        return not self.array.any()
+
+    def to_array(self):
+        return self.array.copy()
+
+    def ink_bar(self, left):
+        self.array[40:240, left:left + 20] = 255
+
+
+class CountingModel:
+    def __init__(self):
+        self.network, self.calls = CNN(seed=0), 0
+
+    def predict_proba(self, image):
+        self.calls += 1
+        return self.network.predict_proba(image)
+
+    def feature_maps(self, image):
+        return self.network.feature_maps(image)
+
+
+@pytest.fixture
+def setup(qtbot):
+    paper, model = Paper(), CountingModel()
+    predictor = LivePredictor(paper, model, interval_ms=40)
+    answers = []
+    predictor.updated.connect(answers.append)
+    return paper, model, predictor, answers
+
+
+def keep_scheduling(predictor, seconds):
+    """Pen moves every ~5 ms for `seconds`: the way a drawing hand reports."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        predictor.schedule()
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
+def test_predictions_arrive_while_the_pen_keeps_moving(setup):
+    paper, model, predictor, answers = setup
+    paper.ink_bar(100)
+    keep_scheduling(predictor, 0.4)
+    assert len(answers) >= 2                      # a debounce would wait for the pen to rest: none yet
+    assert len(answers) <= 0.4 / 0.04 + 1         # but never more than one per interval
+    assert all(answer is not None for answer in answers)
+
+
+def test_many_requests_within_an_interval_share_one_prediction(setup, qtbot):
+    paper, model, predictor, answers = setup
+    paper.ink_bar(100)
+    for _ in range(20):
+        predictor.schedule()
+    assert model.calls == 0                       # nothing yet: the pen is still moving
+    qtbot.waitUntil(lambda: len(answers) == 1, timeout=2000)
+    qtbot.wait(100)
+    assert model.calls == 1 and len(answers) == 1
+
+
+def test_latest_does_a_pending_update_first(setup):
+    paper, model, predictor, answers = setup
+    paper.ink_bar(100)
+    predictor.schedule()
+    latest = predictor.latest()                   # no event loop ran: the timer has not fired
+    assert latest is not None and model.calls == 1
+    np.testing.assert_allclose(latest.probabilities, model.network.predict_proba(latest.image)[0])
+    assert predictor.latest() is latest and model.calls == 1   # nothing pending: no new work
+
+
+def test_latest_follows_the_drawing_as_it_changes(setup):
+    paper, model, predictor, answers = setup
+    paper.ink_bar(60)
+    predictor.update_now()
+    first = predictor.latest()
+    paper.ink_bar(180)
+    predictor.schedule()
+    second = predictor.latest()
+    assert not np.array_equal(first.image, second.image)
+    paper.array[:] = 0
+    predictor.schedule()
+    assert predictor.latest() is None and answers[-1] is None
+
+
+def test_stop_drops_a_pending_update_and_set_model_answers_at_once(setup, qtbot):
+    paper, model, predictor, answers = setup
+    paper.ink_bar(100)
+    predictor.schedule()
+    predictor.stop()
+    qtbot.wait(120)
+    assert answers == []
+    other = CountingModel()
+    predictor.set_model(other)
+    assert other.calls == 1 and len(answers) == 1

@@ -389,11 +389,11 @@ class MainWindow(QMainWindow):
         star = " (trained, not saved)" if self.session.unsaved else ""
         self.model_label.setText(f"Model: {self.session.description}{star}")
 
-    def _discard_unsaved_ok(self, what: str) -> bool:
+    def _discard_unsaved_ok(self, what: str, hint: str = "") -> bool:
         """True when trained, unsaved weights may be replaced: saved first, or let go on purpose."""
         if not self.session.unsaved:
             return True
-        answer = ask_save_unsaved(self, f"Save them before you {what}?")
+        answer = ask_save_unsaved(self, f"Save them before you {what}? {hint}".strip())
         return answer == "discard" or (answer == "save" and self.choose_file_to_save())
 
     def new_model(self) -> None:
@@ -474,8 +474,8 @@ class MainWindow(QMainWindow):
         seed = self.start_choice.seed()
         self._new_session = None
         if self.start_choice.starts_fresh():
-            if not self._discard_unsaved_ok('Start a new network from random weights (choose "Continue this '
-                                            'model" to train it further)'):
+            if not self._discard_unsaved_ok("start a new network from random weights",
+                                            'Or choose "Continue this model" to train them further.'):
                 return False
             self._new_session = fresh_session(seed)     # shown once training begins: a failed start keeps the old
         model = self.model if self._new_session is None else self._new_session.model
@@ -561,6 +561,12 @@ class MainWindow(QMainWindow):
 
     def _training_finished(self, result: Result) -> None:
         self.teach_panel.update_score(self.model)
+        if self._new_session is None:                # the run's network is "this model" now: Train goes on with it
+            self.start_choice.set_start(CONTINUE)
+            if result != Result.FAILED:
+                self.statusBar().showMessage('Train again continues this model; choose "New network" to '
+                                             'start over.', 8000)
+        self._new_session = None                     # a run that never began leaves the old model in place
         if result == Result.FINISHED:
             self.training_panel.show_outcome("Training finished. Save the model to keep it (Ctrl+S).")
         elif result == Result.STOPPED:

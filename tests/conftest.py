@@ -31,7 +31,7 @@ def _private_user_folders(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _closing_discards_unsaved_weights():
+def _closing_discards_unsaved_weights(request):
     """A window closed after training asks Save / Discard / Cancel; tests answer Discard unless they
     set their own answer (tests/test_gui_window_edges.py), so no test waits on the question.
     (Its own MonkeyPatch: a test's `monkeypatch.undo()` must not bring the question back.)"""
@@ -39,7 +39,25 @@ def _closing_discards_unsaved_weights():
     with pytest.MonkeyPatch.context() as patch:
         if main_window is not None:
             patch.setattr(main_window.MainWindow, "ask_save_before_closing", lambda self: "discard")
+        if "PySide6.QtWidgets" in sys.modules and request.node.get_closest_marker("real_dialogs") is None:
+            _fail_fast_on_dialogs(patch, sys.modules["PySide6.QtWidgets"])
         yield
+
+
+def _fail_fast_on_dialogs(patch, widgets):
+    """A message box or file dialog that a test did not answer fails that test at once; headless,
+    it would wait for a click until the timeout. Tests that expect one patch it themselves."""
+
+    def refuse(kind):
+        def dialog(*args, **kwargs):
+            texts = [a for a in args if isinstance(a, str)]
+            raise AssertionError(f"unanswered {kind} dialog in a test: {texts}")
+        return dialog
+
+    for name in ("question", "warning", "critical", "information"):
+        patch.setattr(widgets.QMessageBox, name, refuse(f"QMessageBox.{name}"))
+    for name in ("getSaveFileName", "getOpenFileName"):
+        patch.setattr(widgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))
 
 
 @pytest.fixture(scope="session")

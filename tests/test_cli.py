@@ -1,6 +1,7 @@
 """digitpad-train in-process: flags to settings, the output lines, stopping, the download bar."""
 import re
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +188,100 @@ def test_tutorial_lines_show_each_epoch_once_and_every_hundredth_step(capsys, mo
         "--- Epoch 2 ---",
         "[Step 100] Past 100 steps: Average Loss 0.000 | Accuracy: 0%",
     ]
+
+
+HELP = Path(__file__).parent / "expected" / "digitpad-train-help.txt"
+
+
+def test_help_is_the_documented_text(capsys, monkeypatch):
+    """--help word for word (at 100 columns): every option's wording is the user's documentation.
+    After changing an option on purpose: COLUMNS=100 digitpad-train --help > tests/expected/digitpad-train-help.txt"""
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == HELP.read_text()
+
+
+class FakeTqdm:
+    """Records what the training bar is asked to show."""
+    made = []
+
+    def __init__(self, **kwargs):
+        self.kwargs, self.n, self.postfixes, self.lines = kwargs, 0, [], []
+        FakeTqdm.made.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, amount):
+        self.n += amount
+
+    def set_postfix(self, refresh=True, **values):
+        self.postfixes.append((self.n, values))
+
+    def write(self, line):
+        self.lines.append(line)
+
+
+def test_the_training_bar_counts_images_and_shows_figures_every_twenty_steps(monkeypatch):
+    import tqdm
+
+    FakeTqdm.made = []
+    monkeypatch.setattr(tqdm, "tqdm", FakeTqdm)
+    images, labels = np.zeros((50, 28, 28), np.uint8), np.arange(50) % 10
+    config = TrainConfig(epochs=2, batch_size=1, augment=False)
+    last = cli.run_with_bar(CNN(seed=0), config, (images, labels), (images[:5], labels[:5]), lambda: False)
+    (bar,) = FakeTqdm.made
+    assert bar.kwargs == {"total": 100, "unit": "img", "unit_scale": True, "dynamic_ncols": True, "desc": "Training"}
+    assert bar.n == 100
+    assert [n for n, _ in bar.postfixes] == [20, 40, 50, 70, 90, 100]     # every 20th step and each epoch's last
+    assert bar.postfixes[0][1]["epoch"] == "1/2" and bar.postfixes[-1][1]["epoch"] == "2/2"
+    assert re.fullmatch(r"\d\.\d{3}", bar.postfixes[0][1]["loss"]) and bar.postfixes[0][1]["acc"].endswith("%")
+    assert len(bar.lines) == 2 and bar.lines[1].startswith("Epoch 2/2: test loss ")
+    assert last.kind == "epoch" and last.epoch == 2
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--filters", 0, "--filters must be from 1 to 256 (digitpad refuses other models)"),
+    ("--filters", 257, "--filters must be from 1 to 256 (digitpad refuses other models)"),
+    ("--seed", -1, "--seed must be 0 or a positive whole number up to 9,223,372,036,854,775,807"),
+    ("--epochs", 10_001, "--epochs must be at most 10,000"),
+    ("--batch-size", 4097, "--batch-size must be at most 4,096"),
+])
+def test_flags_out_of_range_are_refused_naming_the_limit(capsys, flag, value, message):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([flag, str(value)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(f"error: {message}")
+
+
+@pytest.mark.parametrize("flag, value", [("--filters", 1), ("--filters", 256), ("--seed", 0), ("--epochs", 10_000),
+                                         ("--batch-size", 4096)])
+def test_the_limits_themselves_are_allowed(flag, value):
+    cli.check_ranges(parse(flag, value))
+
+
+def test_the_tutorial_runs_with_its_own_settings(capsys, tmp_path, monkeypatch):
+    seen = []
+
+    def fake_train(model, config, train_set, test_set=None, should_stop=None):
+        seen.append((config, len(train_set[1]), test_set))
+        yield fake_progress(1, 100, 0.5)
+
+    monkeypatch.setattr(core.train, "train", fake_train)
+    assert cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "m.npz")]) == 0
+    assert seen == [(TUTORIAL, 1000, None)]
+    assert "[Step 100] Past 100 steps" in capsys.readouterr().out
+
+
+def test_a_folder_as_the_save_target_is_refused_with_a_file_name_to_use(tmp_path):
+    from core.errors import ModelFileError
+
+    with pytest.raises(ModelFileError) as caught:
+        cli.check_save_target(tmp_path)
+    assert str(caught.value) == (f"Cannot save the model to {tmp_path}: it is a folder; give a file name, "
+                                 f"such as {tmp_path / 'model.npz'}.")

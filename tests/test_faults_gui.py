@@ -22,6 +22,7 @@ from core.idx import encode_idx, encode_idx_gz
 from core.network import CNN
 from core.paths import cache_dir
 from core.train import TrainConfig
+from gui.panels.watch_controls import CONTINUE
 from gui.training.controller import STOP_PATIENCE_MS
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 from simulate import DIGIT_THREE, drag_stroke
@@ -309,7 +310,7 @@ def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtb
     window.training_panel.epochs_spin.setValue(100)
     before = window.model.get_params()
     window.training_panel.train_action.trigger()
-    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), before), timeout=10000)
+    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), before), timeout=60000)
     child = window.training.child_process()
     os.kill(child.pid, signal.SIGSTOP)                 # alive, but answers nothing: stuck
     window.training_panel.stop_action.trigger()
@@ -320,10 +321,11 @@ def test_stop_ends_a_stuck_training_process_says_so_and_the_app_stays_usable(qtb
     kept = window.model.get_params()                             # the weights learnt until then are kept
     assert not same_params(kept, before) and all(np.isfinite(value).all() for value in kept.values())
     shown = kept
+    window.start_choice.set_start(CONTINUE)                      # train these weights on: no question asked
     window.training_panel.epochs_spin.setValue(1)                # and training works again
     window.training_panel.train_action.trigger()
-    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=20000)
-    wait_until_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not same_params(window.model.get_params(), shown), timeout=60000)
+    wait_until_idle(qtbot, window, timeout=60000)
     assert len(warnings) == 1
 
 

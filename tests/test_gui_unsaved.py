@@ -1,4 +1,5 @@
-"""Trained, unsaved weights are never thrown away without asking: New, Revert and Open ask first."""
+"""Trained, unsaved weights are never thrown away without asking: New, Revert and Open ask first
+(Save / Discard / Cancel)."""
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -6,7 +7,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from core.network import CNN
 from gui_fixtures import open_window, pretrained, warnings  # noqa: F401 (fixtures)
 
-Yes, Cancel = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Cancel
+Save, Discard, Cancel = (QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Discard,
+                         QMessageBox.StandardButton.Cancel)
 
 
 @pytest.fixture
@@ -67,9 +69,9 @@ def test_cancel_keeps_the_trained_weights(window, questions, other_model_file, a
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
-def test_yes_discards_them(window, questions, other_model_file, action):
+def test_discard_lets_them_go(window, questions, other_model_file, action):
     trained = train_a_little(window)
-    questions.answer = Yes
+    questions.answer = Discard
     ACTIONS[action](window)
     assert len(questions) == 1
     assert not same_weights(window, trained) and not window.session.unsaved
@@ -82,6 +84,26 @@ def test_nothing_is_asked_when_nothing_would_be_lost(window, questions, other_mo
     assert questions == []
     if action != "revert":                                   # reverting to the same file keeps the same weights
         assert not same_weights(window, before)
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_save_writes_them_first_then_goes_on(window, questions, other_model_file, action, tmp_path, monkeypatch):
+    trained = train_a_little(window)
+    questions.answer = Save
+    kept = tmp_path / "kept.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(kept), ""))
+    ACTIONS[action](window)
+    saved = CNN.load(kept)
+    assert all(np.allclose(saved.params[name], value) for name, value in trained.items())
+    assert not same_weights(window, trained)
+
+
+def test_save_then_cancelling_the_file_dialog_keeps_them(window, questions, monkeypatch):
+    trained = train_a_little(window)
+    questions.answer = Save
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: ("", ""))
+    window.new_model()
+    assert same_weights(window, trained) and window.session.unsaved
 
 
 def test_saving_ends_the_need_to_ask(window, questions, tmp_path, warnings):

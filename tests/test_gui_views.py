@@ -83,3 +83,13 @@ def test_prediction_view_names_the_most_likely_digit_or_asks_for_one(qtbot):
     assert "82%" in view.confidence_label.text()
     view.set_probabilities(None)
     assert view.digit_label.text() != "7" and view.confidence_label.text() == BLANK_TEXT
+
+
+def test_gradient_stops_run_from_minus_to_plus_the_limit():
+    from gui.views.colormap import diverging_rgb, gradient_stops, paper_rgb
+
+    stops = gradient_stops(3)
+    expected = diverging_rgb(np.array([-1.0, 0.0, 1.0]), 1.0)
+    assert [p for p, _ in stops] == [0.0, 0.5, 1.0]
+    assert [c for _, c in stops] == [tuple(int(v) for v in rgb) for rgb in expected]
+    np.testing.assert_array_equal(paper_rgb(np.array([-5.0, 0.0, 300.0])), [[255] * 3, [255] * 3, [0] * 3])

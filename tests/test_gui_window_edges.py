@@ -293,3 +293,44 @@ def test_feature_maps_show_their_scale_only_with_maps(window):
     assert legend.isVisible()
     QTest.keyClick(window, Qt.Key.Key_Escape)
     assert not legend.isVisible()
+
+
+@pytest.mark.real_dialogs
+@pytest.mark.parametrize("button, closes", [(Buttons.Cancel, False), (Buttons.Discard, True)])
+def test_the_real_quit_question_answered_with_the_mouse(window, qtbot, monkeypatch, button, closes):
+    """No patched QMessageBox: the dialog opens, and a click on its button answers it."""
+    from PySide6.QtCore import QTimer
+
+    trained(window)
+    monkeypatch.setattr(MainWindow, "ask_save_before_closing",
+                        lambda self: main_window_module.ask_save_before_closing(self))
+    seen = []
+
+    def click_when_shown():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click_when_shown)
+            return
+        seen.append(sorted(b.text().replace("&", "") for b in box.buttons()))
+        QTest.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, click_when_shown)
+    try:
+        assert window.close() == closes
+        assert seen and len(seen[0]) == 3
+        assert window.isVisible() == (not closes)
+    finally:
+        window.session.unsaved = False      # the closing at teardown must not ask again
+
+
+def test_the_drawing_through_the_run_chart_has_no_axes_until_it_has_a_series(qtbot):
+    from gui.views.drawing_history import DrawingHistoryChart
+
+    chart = DrawingHistoryChart()
+    qtbot.addWidget(chart)
+    axis = chart.plot.getAxis("bottom")
+    assert not axis.style["showValues"]
+    chart.set_series([0, 1, 2], np.full((3, 10), 0.1))
+    assert axis.style["showValues"]
+    chart.clear("Draw a digit")
+    assert not axis.style["showValues"]

@@ -200,3 +200,11 @@ def sample_train():
     from core.data import load_sample
 
     return load_sample("train")
+
+
+def test_a_nan_loss_stops_the_run_with_the_step_named():
+    from core.errors import TrainingDiverged
+
+    model = Recorder(losses=[1.0, 1.0, float("nan")])
+    with pytest.raises(TrainingDiverged, match="Training diverged in epoch 1, step 3: the loss became nan"):
+        run(model, plain())

@@ -16,16 +16,19 @@ from core.network import CNN
 from core.train import TrainConfig
 from gui.training import process
 from gui.training import messages
-from gui.training.messages import Failed, Outcome, Params, Pause, ProgressReport, Result, Resume
+from gui.training.messages import Failed, Outcome, Params, Pause, ProgressReport, Result, Resume, Snapshots, Stop
 from gui.training.process import TrainingJob, TrainingRun
 
 
 class Reports:
     def __init__(self):
-        self.sent = []
+        self.sent, self.snapshots = [], []
 
     def send(self, message):
-        self.sent.append(message)
+        if isinstance(message, messages.Snapshots):     # the history's records: tested in test_training_watch_protocol
+            self.snapshots.append(message)
+        else:
+            self.sent.append(message)
 
     def kinds(self):
         return [type(message) for message in self.sent]
@@ -125,9 +128,10 @@ def test_pause_reports_where_it_paused_then_resume_finishes(frozen_clock):
     commands = PauseOnce(at=4)
     reports = run(config=TrainConfig(epochs=1, batch_size=10, augment=False), commands=commands)
     assert commands.received == 2                               # the pause, then the wait that got Resume
-    steps = [(type(message), getattr(getattr(message, "progress", None), "step", None)) for message in reports.sent]
-    # step 1 passes the throttle; pausing after step 3 reports step 3 and its weights at once
-    assert steps[:4] == [(ProgressReport, 1), (Params, None), (ProgressReport, 3), (Params, None)]
+    steps = [(type(message), getattr(getattr(message, "progress", None), "step", None)) for message in reports.sent
+             if not isinstance(message, Snapshots)]         # the history's records travel beside the weights
+    # step 1 passes the throttle; the pause, seen before step 3, holds there and reports step 2 and its weights
+    assert steps[:4] == [(ProgressReport, 1), (Params, None), (ProgressReport, 2), (Params, None)]
     assert reports.sent[-1] == Outcome(Result.FINISHED)
 
 
@@ -211,3 +215,41 @@ def test_a_process_that_may_not_lower_its_priority_trains_anyway(monkeypatch):
 def test_the_refusal_names_the_message_and_its_type():
     error = messages.refuse(("progress", 3))
     assert str(error) == "the training protocol has no message ('progress', 3) (of type tuple)"
+
+
+class StopAtPoll(Commands):
+    """Answers Stop at the `at`-th poll."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.polls, self.at = 0, at
+
+    def poll(self):
+        self.polls += 1
+        return self.polls == self.at
+
+    def recv(self):
+        return Stop()
+
+
+def test_a_stop_before_the_first_step_sends_the_untrained_weights_and_no_progress(frozen_clock):
+    model = CNN(seed=0)
+    before = model.get_params()
+    reports = run(commands=StopAtPoll(at=2), model=model)     # poll 1: before loading; 2: before step 1
+    assert reports.kinds() == [Params, Outcome] and reports.sent[-1] == Outcome(Result.STOPPED)
+    for name, value in before.items():
+        np.testing.assert_array_equal(reports.sent[0].params[name], value)
+
+
+def test_a_stop_mid_epoch_reports_the_last_step_done(frozen_clock):
+    reports = run(commands=StopAtPoll(at=5))                  # after steps 1, 2, 3
+    progress = reports.progress()
+    assert [p.step for p in progress] == [1, 3] and progress[-1].kind == "batch"
+    assert reports.kinds()[-2:] == [Params, Outcome] and reports.sent[-1] == Outcome(Result.STOPPED)
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback(frozen_clock, caplog):
+    with caplog.at_level("ERROR", logger=process.log.name):
+        run(data=Broken(KeyError("oops")))
+    (record,) = [r for r in caplog.records if r.name == process.log.name]
+    assert record.getMessage() == "training failed" and record.exc_info is not None

@@ -101,3 +101,31 @@ def test_a_samples_archive_with_wrong_arrays_says_what_is_wrong(tmp_path):
         read_samples(path)
     assert str(caught.value) == (f"Your handwriting samples file {path} is not a valid samples file: "
                                  "2 images but 3 labels. The file was left as it is.")
+
+
+def test_the_set_takes_samples_up_to_its_limit_and_not_one_more(tmp_path, monkeypatch):
+    monkeypatch.setattr(userdata, "MAX_SAMPLES", 3)
+    data = filled(tmp_path, [1, 2, 3])
+    with pytest.raises(DataError, match=r"is full \(3 samples\); remove some samples before adding more\.$"):
+        data.add(np.zeros((28, 28)), 4)
+    assert data.labels.tolist() == [1, 2, 3]
+
+
+def test_a_failed_write_says_the_old_samples_are_unchanged(tmp_path, monkeypatch):
+    from core import atomic
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic, "save_npz", disk_full)
+    with pytest.raises(DataError) as caught:
+        userdata.write_samples(tmp_path / "s.npz", np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8))
+    assert str(caught.value).endswith("Check that the folder is writable and the disk is not full, then try again; "
+                                      "the previously saved samples are unchanged.")
+    assert "could not be saved to" in str(caught.value)
+
+
+def test_samples_are_written_into_folders_made_on_the_way(tmp_path):
+    path = tmp_path / "a" / "b" / "s.npz"
+    userdata.write_samples(path, np.zeros((1, 28, 28), np.uint8), np.array([4], np.uint8))
+    assert read_samples(path)[1].tolist() == [4]

@@ -39,6 +39,8 @@ def load_results(mutants_dir: Path) -> dict[str, tuple[str, str]]:
     results = {}
     for meta in sorted(mutants_dir.rglob("*.py.meta")):
         source = str(meta.relative_to(mutants_dir))[:-len(".meta")]
+        if not (mutants_dir.parent / source).exists():
+            continue                    # left from a module that has since been removed
         for name, exit_code in json.loads(meta.read_text())["exit_code_by_key"].items():
             results[name] = (status_by_exit_code[exit_code], source)
     return results

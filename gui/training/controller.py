@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) or killed child gets to end
 STOP_PATIENCE_MS = 3000   # a child that has not ended this long after Stop is stuck: it is ended
+STUCK_REAP_S = 2.0        # how long a killed stuck child gets to be reaped before the relay's report counts
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -206,6 +207,8 @@ class TrainingController(QObject):
         """Stop was not answered (the child hangs, or is suspended): end it; the app goes on."""
         if self._process is None or self._state != State.STOPPING:
             return
+        self._process.kill()                     # SIGKILL ends even a suspended process...
+        self._process.join(STUCK_REAP_S)         # ...and a busy machine may take a moment to reap it
         if not self.shutdown(0):                 # not even gone after SIGKILL yet: look again later
             self._stop_deadline.start(STOP_PATIENCE_MS)
             return

@@ -54,6 +54,15 @@ class DrawingHistoryChart(QWidget):
             line.setData([], [])
         self.cursor.hide()
         self.plot.setTitle(message, size="9pt")
+        self._show_axes(False)          # no series: no axes that would mean nothing
+
+    def _show_axes(self, shown: bool) -> None:
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setStyle(showValues=shown)
+            axis.showLabel(shown)
+            axis.setGrid(int(0.25 * 255) if shown else False)
+            axis.setPen(pg.mkPen(pg.getConfigOption("foreground")) if shown else pg.mkPen(None))
 
     def set_series(self, steps, probabilities: np.ndarray, digit: int | None = None) -> None:
         """steps (K,), probabilities (K, 10); `digit` the drawing's digit (default: the last answer)."""
@@ -99,6 +108,7 @@ class DrawingHistoryChart(QWidget):
     def _redraw(self, choose: bool) -> None:
         if not self._steps:
             return
+        self._show_axes(True)
         probs = self.probabilities()                                  # (K, 10)
         digit = self._chosen_digit()
         if choose or not self._rivals:

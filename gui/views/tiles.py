@@ -99,7 +99,8 @@ class TileGrid(QWidget):
         painter = QPainter(self)
         if self._placeholder or not self._images:
             painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+            painter.drawText(self.rect().adjusted(4, 0, -4, 0),                 # wrapped: never clipped
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         for index, image in enumerate(self._images):

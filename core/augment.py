@@ -38,6 +38,8 @@ class AugmentConfig:
     max_strength: float = 1.0  # ... up to this much of the 3x3 maximum (or minimum) in
     untouched_share: float = 0.3  # share of images passed through as they are: keeps clean accuracy
     wobble: float = 0.0  # pixels: spread of smooth random displacements, as a hand's stroke wanders
+    keep_size: bool = False  # rescale each map so the digit's longer side stays as long as before,
+    # as prepare_canvas (and MNIST) would make it: slant and rotation change shape, not size
 
     def __post_init__(self):
         if not 0 <= self.untouched_share <= 1:
@@ -71,7 +73,10 @@ def augment(images, rng, config=DEFAULT):
         x = out[moved]  # (M, 28, 28), a copy
         _change_thickness_in_place(x, thickness[moved])
         wobble = random_wobble(len(moved), rng, config)  # (M, 2, WOBBLE_GRID**2) or None
-        out[moved] = warp(x, (matrices[moved], shifts[moved]), wobble)
+        matrices = matrices[moved]
+        if config.keep_size:
+            matrices = matrices * size_kept(x, matrices)[:, None, None]
+        out[moved] = warp(x, (matrices, shifts[moved]), wobble)
     return out
 
 
@@ -127,6 +132,28 @@ def random_affine(n, rng, config=DEFAULT):
     matrices = np.stack([(cos + sin * shear) * a, -sin * b,
                          (sin - cos * shear) * a, cos * b], axis=-1).reshape(n, 2, 2)
     return matrices, shift
+
+
+def size_kept(images, matrices):
+    """(N,) factors that bring the longer side of each image's ink box, once mapped, back to its length.
+
+    The box is that of the mapped ink pixel centres (exact for any matrix); images with less than
+    two ink pixels in a line get 1.
+    """
+    ink = (images > 0).reshape(len(images), 1, -1)  # (N, 1, 784)
+    points = _GRID[:2]  # (2, 784) pixel offsets from the centre
+    mapped = (matrices.astype(np.float32) @ points)  # (N, 2, 784)
+    before = _longer_side(points[None], ink)  # (N,)
+    after = _longer_side(mapped, ink)
+    return np.where(after > 0, before / np.maximum(after, 1e-6), 1.0)
+
+
+def _longer_side(points, ink):
+    """Longer side of the box around the ink points (N, 2, P) -> (N,), from pixel centre to centre."""
+    high = np.where(ink, points, -np.inf).max(axis=2)  # (N, 2)
+    low = np.where(ink, points, np.inf).min(axis=2)
+    side = (high - low).max(axis=1)  # (N,)
+    return np.where(np.isfinite(side), side, 0.0)
 
 
 WOBBLE_GRID = 4  # control points per side, 9 pixels apart: displacements bend whole strokes

@@ -28,7 +28,7 @@ RUNNING_WINDOW = 100  # batches averaged into Progress.loss and .accuracy (the t
 class TrainConfig:
     """Optimisation settings. The defaults are the recipe for the full 60,000 MNIST images."""
 
-    epochs: int = 12
+    epochs: int = 48  # 12 read drawn digits 0.7 points worse; the faster engine pays for the rest (README)
     batch_size: int = 64
     learning_rate: float = 0.02
     lr_schedule: str = "cosine"  # "cosine": decays to 0 over the run; "constant"

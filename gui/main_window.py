@@ -561,6 +561,12 @@ class MainWindow(QMainWindow):
 
     def _training_finished(self, result: Result) -> None:
         self.teach_panel.update_score(self.model)
+        if self._new_session is None:                # the run's network is "this model" now: Train goes on with it
+            self.start_choice.set_start(CONTINUE)
+            if result != Result.FAILED:
+                self.statusBar().showMessage('Train again continues this model; choose "New network" to '
+                                             'start over.', 8000)
+        self._new_session = None                     # a run that never began leaves the old model in place
         if result == Result.FINISHED:
             self.training_panel.show_outcome("Training finished. Save the model to keep it (Ctrl+S).")
         elif result == Result.STOPPED:

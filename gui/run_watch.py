@@ -16,6 +16,8 @@ HISTORY_BUDGET = 64 * 2**20       # bytes; 12 epochs of full MNIST fit (thinned)
 CHART_POINTS = 200                # snapshots evaluated when the drawing changes (evenly picked)
 CHART_CHUNK = 25                  # evaluated per event-loop turn (a few ms), so drawing stays smooth
 RECOMPUTE_DELAY_MS = 60           # after the drawing changes, so the prediction is shown first
+CURSOR_INTERVAL_MS = 120          # the curves' and chart's cursors follow a scrub at most ~8 times a second
+                                  # (moving them repaints three plots: two thirds of a scrub's work)
 
 
 class RunWatch(QObject):
@@ -35,6 +37,11 @@ class RunWatch(QObject):
         self._chunks.setInterval(0)
         self._chunks.timeout.connect(self._next_chart_chunk)
         self._job = None
+        self._cursor_pause = QTimer(self)
+        self._cursor_pause.setSingleShot(True)
+        self._cursor_pause.setInterval(CURSOR_INTERVAL_MS)
+        self._cursor_pause.timeout.connect(self._cursor_catch_up)
+        self._cursor_pending = False
         bar.scrubbed.connect(self._scrubbed)
         bar.liveRequested.connect(self._went_live)
 
@@ -149,7 +156,7 @@ class RunWatch(QObject):
         snapshot = self.history.at(index)
         self.board.set_live(False)
         self.bar.show_text(self._describe(index, live=False))
-        self._show_cursor()
+        self._follow_with_cursor()
         self.networkChanged.emit(snapshot.params)
 
     def _went_live(self) -> None:
@@ -159,7 +166,21 @@ class RunWatch(QObject):
         self._show_cursor()
         self.networkChanged.emit(None)
 
+    def _follow_with_cursor(self) -> None:
+        """Move the cursors now, or once the pause after the last move ends (a drag or Play)."""
+        if self._cursor_pause.isActive():
+            self._cursor_pending = True
+        else:
+            self._show_cursor()
+            self._cursor_pause.start()
+
+    def _cursor_catch_up(self) -> None:
+        if self._cursor_pending:
+            self._show_cursor()
+            self._cursor_pause.start()
+
     def _show_cursor(self) -> None:
+        self._cursor_pending = False
         index = self.bar.index()
         if index is None or index >= len(self.history):
             self.marks.set_cursor(None)

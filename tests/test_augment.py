@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.augment import DEFAULT, WOBBLE_GRID, AugmentConfig, augment, change_thickness, warp
+from core.augment import DEFAULT, WOBBLE_GRID, AugmentConfig, augment, change_thickness, size_kept, warp
 
 NOTHING = AugmentConfig(max_shift=0, max_scale_change=0, max_aspect_change=0, max_rotation=0,
                         max_shear=0, thicken_share=0, thin_share=0)
@@ -191,3 +191,36 @@ def test_untouched_images_get_no_wobble():
     images = digits(8).astype(np.float32)
     out = augment(images, np.random.default_rng(0), AugmentConfig(untouched_share=1.0, wobble=2.0))
     np.testing.assert_allclose(out, images, atol=1e-4)
+
+
+def test_size_kept_undoes_growth_but_not_shape():
+    image = np.zeros((1, 28, 28), np.float32)
+    image[0, 9:19, 9:19] = 200  # a 10 x 10 square: 9 pixels from centre to centre each way
+    cases = {
+        "identity": (np.eye(2), 1.0),
+        "quarter turn": (np.array([[0.0, -1.0], [1.0, 0.0]]), 1.0),
+        "twice as big": (2 * np.eye(2), 0.5),
+        "slanted": (np.array([[1.0, 0.0], [-0.5, 1.0]]), 9 / 13.5),  # columns spread by 0.5 * 9
+    }
+    for name, (matrix, expected) in cases.items():
+        assert size_kept(image, matrix[None]) == pytest.approx([expected]), name
+    blank = np.zeros((1, 28, 28), np.float32)
+    assert size_kept(blank, np.eye(2)[None] * 3) == pytest.approx([1.0])
+
+
+def test_keep_size_keeps_the_longer_side_of_slanted_digits():
+    images = digits(32, seed=6).astype(np.float32)
+    config = AugmentConfig(max_shift=0, max_scale_change=0.2, max_rotation=15, max_shear=0.5,
+                           thicken_share=0, untouched_share=0, keep_size=True)
+    out = augment(images, np.random.default_rng(2), config)
+
+    def longer_side(batch):  # of the box of pixels at least half inked
+        sides = []
+        for image in batch:
+            rows, cols = np.nonzero(image > 127)
+            sides.append(max(np.ptp(rows), np.ptp(cols)))
+        return np.array(sides)
+
+    assert np.abs(longer_side(out) - longer_side(images)).max() <= 2  # resampling blurs a pixel or so
+    grown = augment(images, np.random.default_rng(2), AugmentConfig(**{**config.__dict__, "keep_size": False}))
+    assert np.abs(longer_side(grown) - longer_side(images)).max() > 2  # without it, sizes do change

@@ -9,7 +9,7 @@ from core.network import CNN
 from core.replay import probabilities_through_run
 from core.train import TrainConfig, learning_rate_at
 from gui.main_window import MainWindow
-from gui.panels.watch_controls import CONTINUE
+from gui.panels.watch_controls import CONTINUE, NEW
 from gui.training.messages import Result, SetLearningRate, State
 from simulate import DIGIT_THREE, drag_stroke
 
@@ -80,12 +80,15 @@ def test_the_same_seed_replays_the_same_run_and_another_seed_does_not(qtbot, win
     window.start_choice.seed_spin.setValue(7)
     train_to_the_end(qtbot, window)
     first_run = [window.watch.history.at(i) for i in range(len(window.watch.history))]
+    assert not window.start_choice.starts_fresh()                              # after a run: Continue is offered
+    window.start_choice.set_start(NEW)
     train_to_the_end(qtbot, window)                                            # New again, same seed
     second_run = [window.watch.history.at(i) for i in range(len(window.watch.history))]
     assert [s.step for s in first_run] == [s.step for s in second_run] == list(range(SMALL // BATCH + 1))
     for one, two in zip(first_run, second_run):
         assert same(one.params, two.params)
     window.start_choice.seed_spin.setValue(8)
+    window.start_choice.set_start(NEW)
     train_to_the_end(qtbot, window)
     assert not same(window.watch.history.at(0).params, first_run[0].params)
 
@@ -123,7 +126,7 @@ def test_a_learning_rate_changed_while_training_reaches_the_process_from_the_nex
 
 
 def test_slow_motion_reports_every_step(qtbot, window):
-    window.pace.set_steps_per_s(30)
+    window.pace.set_steps_per_s(10)
     updates = []
     window.training.paramsUpdated.connect(updates.append)
     train_to_the_end(qtbot, window)
@@ -179,3 +182,26 @@ def test_each_filter_is_at_least_96_px_and_the_training_tab_needs_no_scrolling_i
         assert rect.width() >= 96 and rect.height() >= 96
     area = window.tabs.widget(0)                                   # the Training tab's scroll area
     assert not area.verticalScrollBar().isVisible() and not area.horizontalScrollBar().isVisible()
+
+
+def test_the_see_why_output_weight_pictures_follow_the_time_machine(qtbot, window):
+    drag_stroke(window.canvas, DIGIT_THREE)
+    train_to_the_end(qtbot, window)
+    why = window.why_panel
+    window.tabs.setCurrentIndex(window.why_tab)
+    why.setCurrentWidget(why.digit_weights)
+    early = window.watch.history.at(1)
+    window.time_bar.scrub_to(1)
+    qtbot.waitUntil(lambda: why.digit_weights._weights is not None
+                    and np.array_equal(why.digit_weights._weights, early.params["softmax.weights"]), timeout=3000)
+    window.time_bar.go_live()
+    qtbot.waitUntil(lambda: np.array_equal(why.digit_weights._weights, window.model.params["softmax.weights"]),
+                    timeout=3000)
+
+
+def test_after_a_run_train_continues_that_network(qtbot, window):
+    train_to_the_end(qtbot, window)
+    trained = window.model.get_params()
+    assert not window.start_choice.starts_fresh()
+    train_to_the_end(qtbot, window)                                            # no question: it goes on
+    assert same(window.watch.history.at(0).params, trained)

@@ -227,3 +227,16 @@ def test_a_fast_drag_redraws_at_most_every_few_frames_and_ends_on_the_last_posit
     assert shown == [10] and bar.index() == 19
     qtbot.waitUntil(lambda: shown[-1] == 19, timeout=1000)
     assert shown == [10, 19]
+
+
+def test_cursors_follow_a_fast_scrub_within_a_moment_and_end_on_the_snapshot_shown(qtbot):
+    watch, marks = _watch(qtbot)
+    records = make_records(20)
+    watch.begin_run()
+    watch.add_snapshots(records)
+    watch.bar.scrub_to(2)
+    assert marks.cursor_x() == records[2][2]["x"]                     # the first move: at once
+    watch.bar.scrub_to(9)
+    watch.bar.scrub_to(11)                                            # a drag goes on
+    qtbot.waitUntil(lambda: marks.cursor_x() == records[11][2]["x"], timeout=1000)
+    assert watch.chart.cursor.value() == 11

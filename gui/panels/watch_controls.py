@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from gui.settings import read_int
 
-SPEEDS = (1, 2, 4, 8, 15, 30, None)      # steps a second; None: as fast as the computer goes
+SPEEDS = (1, 2, 3, 5, 10, None)      # steps a second (slow motion: every view redrawn each step); None: full speed
 FULL_SPEED = len(SPEEDS) - 1
 NEW, CONTINUE = "new", "continue"
 

@@ -114,6 +114,10 @@ class DrawingHistoryChart(QWidget):
         if choose or not self._rivals:
             self._rivals = top_rivals(probs, digit, RIVALS)
         x = np.array(self._steps)
+        if len(x) == 1:                     # one step: from the run's start, not a point-wide axis
+            self.plot.setXRange(0, max(int(x[0]), 1), padding=0.02)
+        else:
+            self.plot.enableAutoRange(x=True)
         shown = [digit, *self._rivals]
         for i, (line, d) in enumerate(zip(self._lines, shown)):
             colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]

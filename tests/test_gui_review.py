@@ -1,0 +1,50 @@
+"""Rough edges found by driving the merged window as a user (the review round)."""
+import dataclasses
+
+import numpy as np
+
+from core.train import Progress
+
+
+def _batch(step: int, steps_per_epoch: int = 157) -> Progress:
+    values = dict(kind="batch", epoch=1, epochs=3, step=step, steps_per_epoch=steps_per_epoch,
+                  images_seen=64 * step, total_images=3 * 64 * steps_per_epoch, loss=2.3, accuracy=0.1,
+                  images_per_s=1000.0, eta_s=5.0, learning_rate=0.02)
+    names = {field.name for field in dataclasses.fields(Progress)}
+    return Progress(**{name: values.get(name) for name in names})
+
+
+def test_curves_after_the_first_update_span_from_the_run_start_not_around_the_point(qtbot):
+    from gui.views.curves import TrainingCurves
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 300)
+    curves.show()
+    curves.add_progress(_batch(1))                     # x = 1/157 of an epoch
+    qtbot.wait(50)
+    for plot in curves.plots():
+        low, high = plot.getViewBox().viewRange()[0]
+        assert -0.01 < low <= 0 and 1 / 157 <= high < 0.05   # not -0.4 .. +0.4 around the point
+    curves.add_progress(_batch(40))
+    qtbot.wait(50)
+    low, high = curves.loss_plot.getViewBox().viewRange()[0]
+    assert 40 / 157 <= high < 0.4 and low > -0.05          # autorange is back once there is a span
+
+
+def test_drawing_chart_with_one_step_shows_steps_from_zero(qtbot):
+    from gui.views.drawing_history import DrawingHistoryChart
+
+    chart = DrawingHistoryChart()
+    qtbot.addWidget(chart)
+    chart.resize(420, 200)
+    chart.show()
+    chart.append(1, np.full(10, 0.1))
+    qtbot.wait(50)
+    low, high = chart.plot.getViewBox().viewRange()[0]
+    assert -0.1 < low <= 0 and 1 <= high < 1.2              # not 0.6 .. 1.4
+    for step in range(2, 30):
+        chart.append(step, np.full(10, 0.1))
+    qtbot.wait(50)
+    low, high = chart.plot.getViewBox().viewRange()[0]
+    assert 29 <= high < 32 and -1 < low < 1.5              # autorange follows the series again

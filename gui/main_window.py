@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
     def _build_watch_widgets(self) -> None:
         """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
         self.start_choice = StartChoice(self)
-        self.start_choice.place_in(self.training_panel.run_row)        # [New network ▾] Seed [0] [Train] ...
+        self.start_choice.place_in(self.training_panel.start_row)      # [New network ▾] Seed [0], above Train:
+        self.training_panel.start_row.addStretch(1)                    # one row would clip it at the minimum size
         self.pace = PaceControls()
         self.time_bar = TimeMachineBar()
         self.drawing_chart = DrawingHistoryChart()

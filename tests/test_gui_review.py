@@ -3,6 +3,8 @@ import dataclasses
 
 import numpy as np
 
+from gui_fixtures import pretrained  # noqa: F401 (fixture)
+
 from core.train import Progress
 
 
@@ -48,3 +50,25 @@ def test_drawing_chart_with_one_step_shows_steps_from_zero(qtbot):
     qtbot.wait(50)
     low, high = chart.plot.getViewBox().viewRange()[0]
     assert 29 <= high < 32 and -1 < low < 1.5              # autorange follows the series again
+
+
+def test_at_the_minimum_size_the_start_choice_and_the_time_machine_slider_are_whole(qtbot, pretrained):
+    from PySide6.QtWidgets import QComboBox
+
+    from gui_fixtures import open_window
+
+    window = open_window(qtbot)
+    window.resize(window.minimumSizeHint())
+    qtbot.wait(50)
+    assert window.width() <= 1024                                    # still fits a small laptop screen
+    window.time_bar.label.setText("Live: step 314 · epoch 2 · loss 0.535 · accuracy 84%")
+    qtbot.wait(20)
+    assert window.time_bar.slider.width() >= 120                 # was 15 px: a bare handle
+    combos = [c for c in window.training_panel.findChildren(QComboBox) if c.isVisible()]
+    assert window.start_choice.start_combo in combos
+    for combo in combos:
+        for i in range(combo.count()):
+            combo.setCurrentIndex(i)
+            qtbot.wait(5)
+            assert combo.minimumSizeHint().width() <= combo.width() or \
+                combo.fontMetrics().horizontalAdvance(combo.itemText(i)) + 40 <= combo.width(), combo.itemText(i)

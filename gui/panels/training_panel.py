@@ -159,7 +159,9 @@ class TrainingPanel(QWidget):
         status = QHBoxLayout()
         status.addWidget(self.speed_label, 1)
         status.addWidget(self.test_label)
+        self.start_row = QHBoxLayout()                  # how a run starts (others fill it), above Train
         layout = QVBoxLayout(box)
+        layout.addLayout(self.start_row)
         layout.addLayout(buttons)
         layout.addLayout(status)
         return box

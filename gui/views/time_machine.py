@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 PLAY_INTERVAL_MS = 50
+SLIDER_MIN_WIDTH = 140
+LABEL_MIN_WIDTH = 180      # the step's figures wrap onto two lines below their full width
 DRAG_INTERVAL_MS = 33      # a dragged slider redraws the network at most ~30 times a second
 PLAY_FRAMES = 160          # Play crosses a whole history in about PLAY_FRAMES * PLAY_INTERVAL_MS (8 s)
 
@@ -28,8 +30,10 @@ class TimeMachineBar(QWidget):
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.live_button = QPushButton("Live")
         self.live_button.setToolTip("Leave the time machine: show the network as it is now")
+        self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)   # stays usable at the window's minimum size
         self.label = QLabel()
-        self.label.setMinimumWidth(260)
+        self.label.setMinimumWidth(LABEL_MIN_WIDTH)
+        self.label.setWordWrap(True)                    # a narrow window wraps the step's figures
         title = QLabel("<b>Time machine</b>")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)

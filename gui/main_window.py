@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
         self.download.finished.connect(self._download_finished)
         self.pace.step_action.triggered.connect(self.step_training)
         self.pace.speedChanged.connect(self.training.set_speed)
+        self.pace.speedChanged.connect(panel.set_pace)                 # slow motion's time left
         panel.lr_spin.valueChanged.connect(self._learning_rate_changed)
         self.training.snapshotsRecorded.connect(self._training_snapshots)
         self.training.gradientsUpdated.connect(self.watch.set_gradients)
@@ -487,6 +488,7 @@ class MainWindow(QMainWindow):
             personal = (dataset.images.copy(), dataset.labels.copy())
         data = DatasetChoice(panel.source(), panel.train_size(), personal=personal)   # loaded by the training process
         panel.start_run()
+        panel.set_pace(self.pace.steps_per_s())
         self.statusBar().clearMessage()
         self.results_view.clear()
         self.watch.begin_run()

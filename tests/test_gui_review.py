@@ -72,3 +72,19 @@ def test_at_the_minimum_size_the_start_choice_and_the_time_machine_slider_are_wh
             qtbot.wait(5)
             assert combo.minimumSizeHint().width() <= combo.width() or \
                 combo.fontMetrics().horizontalAdvance(combo.itemText(i)) + 40 <= combo.width(), combo.itemText(i)
+
+
+def test_in_slow_motion_the_time_left_counts_the_spaced_steps(qtbot, pretrained):
+    from gui_fixtures import open_window
+
+    window = open_window(qtbot)
+    panel = window.training_panel
+    progress = dataclasses.replace(_batch(11), eta_s=2.0)            # the engine: 2 s of compute left
+    panel.show_progress(progress)
+    assert "0:02 left" in panel.speed_label.text()                   # full speed: the engine's figure
+    window.pace.set_steps_per_s(2)                                   # the user picks slow motion
+    panel.show_progress(progress)
+    assert "3:50 left" in panel.speed_label.text()                   # (3 * 157 - 11) steps / 2 per s = 230 s
+    window.pace.speed_slider.setValue(window.pace.speed_slider.maximum())
+    panel.show_progress(progress)
+    assert "0:02 left" in panel.speed_label.text()

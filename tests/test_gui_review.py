@@ -58,11 +58,14 @@ def test_at_the_minimum_size_the_start_choice_and_the_time_machine_slider_are_wh
     from gui_fixtures import open_window
 
     window = open_window(qtbot)
+    label = window.time_bar.label
+    label.setText("Live: step 314 · epoch 2 · loss 0.535 · accuracy 84%")
+    window.resize(1280, 860)
+    qtbot.wait(50)
+    assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())   # one line at the default size
     window.resize(window.minimumSizeHint())
     qtbot.wait(50)
     assert window.width() <= 1024                                    # still fits a small laptop screen
-    window.time_bar.label.setText("Live: step 314 · epoch 2 · loss 0.535 · accuracy 84%")
-    qtbot.wait(20)
     assert window.time_bar.slider.width() >= 120                 # was 15 px: a bare handle
     combos = [c for c in window.training_panel.findChildren(QComboBox) if c.isVisible()]
     assert window.start_choice.start_combo in combos

@@ -91,3 +91,22 @@ def test_in_slow_motion_the_time_left_counts_the_spaced_steps(qtbot, pretrained)
     window.pace.speed_slider.setValue(window.pace.speed_slider.maximum())
     panel.show_progress(progress)
     assert "0:02 left" in panel.speed_label.text()
+
+
+def test_filter_change_bars_stay_short_while_every_change_reads_0_000(qtbot):
+    from core.network import CNN
+    from gui.views.filter_board import FilterBoard
+
+    board = FilterBoard()
+    qtbot.addWidget(board)
+    start = CNN(seed=0).params["conv.filters"]                         # (8, 3, 3)
+    board.set_filters(start)
+    board.set_start(start)
+    first_step = start + np.linspace(1e-5, 1e-4, 8)[:, None, None]      # a run's first step: tiny moves
+    board.set_filters(first_step)
+    assert all(f"{c:.3f}" == "0.000" for c in board.changes())
+    assert max(board.grid._fractions) < 0.1                            # was a full bar beside "0.000"
+    later = start.copy()
+    later[3] += 0.2
+    board.set_filters(later)
+    assert board.grid._fractions[3] == 1.0                             # real changes still fill it

@@ -110,3 +110,10 @@ def test_filter_change_bars_stay_short_while_every_change_reads_0_000(qtbot):
     later[3] += 0.2
     board.set_filters(later)
     assert board.grid._fractions[3] == 1.0                             # real changes still fill it
+
+
+def test_the_filter_lab_painting_never_shows_minus_zero():
+    from gui.panels.filter_lab import weight_text
+
+    assert [weight_text(v) for v in (-0.0, -0.004, 0.004, 0.0)] == ["0.00"] * 4
+    assert weight_text(0.32) == "+0.32" and weight_text(-0.05) == "-0.05"

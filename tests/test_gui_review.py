@@ -117,3 +117,20 @@ def test_the_filter_lab_painting_never_shows_minus_zero():
 
     assert [weight_text(v) for v in (-0.0, -0.004, 0.004, 0.0)] == ["0.00"] * 4
     assert weight_text(0.32) == "+0.32" and weight_text(-0.05) == "-0.05"
+
+
+def test_the_noise_chart_counts_in_percent_like_its_slider(qtbot):
+    from core.network import CNN
+    from gui.panels.stress import StressPanel
+
+    panel = StressPanel()
+    qtbot.addWidget(panel)
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 13:16] = 255                                           # a one
+    panel.show_state(CNN(seed=0), image)
+    panel.set_setting("noise", 0.3)
+    assert panel.slider_labels["noise"].text() == "30%"
+    ticks = panel.chart.getAxis("bottom")._tickLevels
+    assert ticks and [label for _, label in ticks[0]][-1] == "100%"    # was 0 .. 1 beside a "30%" slider
+    panel.set_setting("rotate", 10)
+    assert panel.chart.getAxis("bottom")._tickLevels is None           # degrees: the plot's own ticks

@@ -447,8 +447,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _model_folder(self) -> str:
+        """Where the last model was opened or saved; at first the home folder, not wherever the app started."""
         value = self.settings.value("model/folder", "")
-        return value if isinstance(value, str) else ""
+        return value if isinstance(value, str) and value else str(Path.home())
 
     def _show_error(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message.split("\n")[0], 10000)

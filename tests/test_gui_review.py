@@ -134,3 +134,19 @@ def test_the_noise_chart_counts_in_percent_like_its_slider(qtbot):
     assert ticks and [label for _, label in ticks[0]][-1] == "100%"    # was 0 .. 1 beside a "30%" slider
     panel.set_setting("rotate", 10)
     assert panel.chart.getAxis("bottom")._tickLevels is None           # degrees: the plot's own ticks
+
+
+def test_the_first_save_dialog_opens_in_the_home_folder_not_the_working_directory(qtbot, pretrained, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from gui_fixtures import open_window
+
+    window = open_window(qtbot)
+    window.settings.remove("model/folder")
+    folders = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda parent, title, folder, *rest: folders.append(folder) or ("", ""))
+    assert not window.choose_file_to_save()                            # cancelled: nothing saved
+    assert folders == [str(Path.home())]

@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
     def _build_watch_widgets(self) -> None:
         """Watch it learn: start choice and seed, pace, time machine, the drawing through the run."""
         self.start_choice = StartChoice(self)
-        self.start_choice.place_in(self.training_panel.run_row)        # [New network ▾] Seed [0] [Train] ...
+        self.start_choice.place_in(self.training_panel.start_row)      # [New network ▾] Seed [0], above Train:
+        self.training_panel.start_row.addStretch(1)                    # one row would clip it at the minimum size
         self.pace = PaceControls()
         self.time_bar = TimeMachineBar()
         self.drawing_chart = DrawingHistoryChart()
@@ -290,6 +291,7 @@ class MainWindow(QMainWindow):
         self.download.finished.connect(self._download_finished)
         self.pace.step_action.triggered.connect(self.step_training)
         self.pace.speedChanged.connect(self.training.set_speed)
+        self.pace.speedChanged.connect(panel.set_pace)                 # slow motion's time left
         panel.lr_spin.valueChanged.connect(self._learning_rate_changed)
         self.training.snapshotsRecorded.connect(self._training_snapshots)
         self.training.gradientsUpdated.connect(self.watch.set_gradients)
@@ -445,8 +447,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _model_folder(self) -> str:
+        """Where the last model was opened or saved; at first the home folder, not wherever the app started."""
         value = self.settings.value("model/folder", "")
-        return value if isinstance(value, str) else ""
+        return value if isinstance(value, str) and value else str(Path.home())
 
     def _show_error(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message.split("\n")[0], 10000)
@@ -486,6 +489,7 @@ class MainWindow(QMainWindow):
             personal = (dataset.images.copy(), dataset.labels.copy())
         data = DatasetChoice(panel.source(), panel.train_size(), personal=personal)   # loaded by the training process
         panel.start_run()
+        panel.set_pace(self.pace.steps_per_s())
         self.statusBar().clearMessage()
         self.results_view.clear()
         self.watch.begin_run()

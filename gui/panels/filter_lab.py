@@ -74,7 +74,13 @@ class KernelPainter(QWidget):
                 painter.setPen(QPen(FRAME, 1))
                 painter.drawRect(rect)
                 painter.setPen(QColor("black"))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{self._kernel[row, col]:+.2f}")
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, weight_text(self._kernel[row, col]))
+
+
+def weight_text(value: float) -> str:
+    """A weight as the painting shows it: "+0.32", "-0.05"; one that rounds to zero is "0.00", never "-0.00"."""
+    rounded = round(float(value), 2) + 0.0          # + 0.0 turns -0.0 into 0.0
+    return "0.00" if rounded == 0 else f"{rounded:+.2f}"
 
 
 class FilterLab(QWidget):

@@ -221,6 +221,16 @@ class StressPanel(QWidget):
         spec = stress.KNOBS[self._knob]
         self.chart.setXRange(spec.low, spec.high, padding=0.02)
         self.chart.setLabel("bottom", f"{KNOB_TITLES[self._knob].lower()} ({spec.unit.strip() or 'amount'})")
+        self._match_the_sliders_units(spec)
         self.stress_label.setText(
             f"Read as <b>{said}</b> ({probabilities[said]:.0%}). The chart: how sure it stays of {first} "
             f"across the {KNOB_TITLES[self._knob].lower()} slider's range (the other sliders as set).")
+
+    def _match_the_sliders_units(self, spec) -> None:
+        """The x ticks read as the slider's label does: noise in %, the others in their own units."""
+        bottom = self.chart.getAxis("bottom")
+        if SLIDERS[self._knob][1].endswith("%}"):
+            bottom.setTicks([[(v, f"{v:.0%}") for v in np.linspace(spec.low, spec.high, 5)]])
+            self.chart.setLabel("bottom", KNOB_TITLES[self._knob].lower())
+        else:
+            bottom.setTicks(None)

@@ -65,6 +65,7 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.steps_per_s: float | None = None           # slow motion's pace (set_pace); None: full speed
         self.train_action = _make_action(self, "&Train", "F5", "Train the current model with these settings")
         self.pause_action = _make_action(self, "&Pause", "F6", "Pause or resume training")
         self.stop_action = _make_action(self, "&Stop", "Shift+F5", "Stop training and keep the weights so far")
@@ -159,7 +160,9 @@ class TrainingPanel(QWidget):
         status = QHBoxLayout()
         status.addWidget(self.speed_label, 1)
         status.addWidget(self.test_label)
+        self.start_row = QHBoxLayout()                  # how a run starts (others fill it), above Train
         layout = QVBoxLayout(box)
+        layout.addLayout(self.start_row)
         layout.addLayout(buttons)
         layout.addLayout(status)
         return box
@@ -197,11 +200,22 @@ class TrainingPanel(QWidget):
         self._status = "Loading the images…"
         self._show_status()
 
+    def set_pace(self, steps_per_s: float | None) -> None:
+        """Slow motion (steps a second) or full speed (None): the time left counts the spaced steps."""
+        self.steps_per_s = steps_per_s
+
+    def _eta_s(self, progress) -> float:
+        if self.steps_per_s is None:
+            return progress.eta_s                       # the engine's own figure at full speed
+        steps_left = ((progress.epochs - progress.epoch) * progress.steps_per_epoch
+                      + progress.steps_per_epoch - progress.step)
+        return max(steps_left, 0) / self.steps_per_s
+
     def show_progress(self, progress) -> None:
         """One core.train.Progress."""
         self.progress_bar.setValue(round(1000 * progress.fraction))
         self._status = (f"Epoch {progress.epoch}/{progress.epochs} · {progress.images_per_s:,.0f} images/s · "
-                        f"{format_duration(progress.eta_s)} left")
+                        f"{format_duration(self._eta_s(progress))} left")
         self._show_status()
         if progress.test_accuracy is not None:
             self.test_label.setText(f"Test accuracy after epoch {progress.epoch}: "

@@ -37,7 +37,7 @@ class StartChoice(QObject):
         self.start_combo.setToolTip("New: Train starts from random weights, so you see the filters form "
                                     "(Revert, Ctrl+R, brings the pretrained model back). Continue: train "
                                     "the weights the window has now.")
-        self.start_combo.setMinimumWidth(80)      # may shorten its text in a narrow window, never clip
+        self.start_combo.setMinimumWidth(self.start_combo.sizeHint().width())   # its longest choice, never clipped
         self.seed_spin = QSpinBox(minimum=0, maximum=99_999, value=0)
         self.seed_spin.setToolTip("The same seed gives the same random weights, order and augmentation: "
                                   "the same run again")

@@ -15,6 +15,7 @@ NO_DATA_TEXT = "No data yet.\nTrain (F5) to see the curves."
 AXES = ("left", "bottom")
 NO_DATA_WIDTH = 200
 PADDING = 0.05
+SINGLE_POINT_MIN_SPAN = 0.01   # epochs shown when the only point sits at 0
 
 
 def title_with_key(title: str) -> str:
@@ -128,3 +129,10 @@ class TrainingCurves(QWidget):
                 view.enableAutoRange(x=True, y=plot is self.loss_plot)
                 if plot is self.accuracy_plot:
                     view.setYRange(0, 100, padding=PADDING)
+                self._avoid_a_point_wide_x_axis(view)
+
+    def _avoid_a_point_wide_x_axis(self, view) -> None:
+        """One x value (the run's first update): span from the run's start, not -0.4 .. +0.4 around it."""
+        xs = self._points["train_x"] + self._points["test_x"]
+        if min(xs) == max(xs):
+            view.setXRange(0, max(xs[0], SINGLE_POINT_MIN_SPAN), padding=PADDING)

@@ -130,6 +130,10 @@ class DrawingHistoryChart(QWidget):
             self.plot.setTitle(f"Your drawing through the run: <b style='color:{DIGIT_COLOUR}'>"
                                f"{self._shown_digit}</b> (thick) vs rivals {rivals}", size="9pt")
         x = np.array(self._steps)
+        if len(x) == 1:                     # one step: from the run's start, not a point-wide axis
+            self.plot.setXRange(0, max(int(x[0]), 1), padding=0.02)
+        else:
+            self.plot.enableAutoRange(x=True)
         for i, (line, d) in enumerate(zip(self._lines, [self._shown_digit, *self._rivals])):
             colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]
             line.setPen(pg.mkPen(colour, width=3 if i == 0 else 1.5))

@@ -20,6 +20,7 @@ MIN_TILE = 64          # the minimum; the default window gives each filter >= 96
 BAR_HEIGHT = 6
 BAR_COLOUR = QColor("#6b4fbb")
 TRACK_COLOUR = QColor("#e3e0ea")
+MIN_FULL_BAR = 0.01    # a change below this (shown as 0.00x) never fills a bar
 
 
 class ChangeTileGrid(TileGrid):
@@ -176,7 +177,7 @@ class FilterBoard(QGroupBox):
         self.grid.set_tiles([diverging_rgb(f, self.limit) for f in filters], blank, tooltip=self.tooltip_text)
         if len(self._changes):
             self._change_scale = max(self._change_scale, float(self._changes.max()))
-        scale = self._change_scale
+        scale = max(self._change_scale, MIN_FULL_BAR)       # a run's first steps: short bars, not noise-sized full ones
         if self._start is None or self._start.shape != filters.shape:
             self.grid.set_changes([], [])
         else:

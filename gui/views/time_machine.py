@@ -5,12 +5,22 @@ shows the network of that snapshot everywhere. Moving the slider (mouse, arrow k
 enters the time machine (`scrubbed(index)`); Live, or Play reaching the newest snapshot,
 leaves it (`liveRequested()`). While live, the slider follows the newest snapshot.
 """
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QWidget
 
 PLAY_INTERVAL_MS = 50
+SLIDER_MIN_WIDTH = 140
+LABEL_MIN_WIDTH = 180      # the step's figures wrap onto two lines below their full width
 DRAG_INTERVAL_MS = 33      # a dragged slider redraws the network at most ~30 times a second
 PLAY_FRAMES = 160          # Play crosses a whole history in about PLAY_FRAMES * PLAY_INTERVAL_MS (8 s)
+
+
+class _FiguresLabel(QLabel):
+    """Word-wrapped only when the window is too narrow: it asks for its text's full width."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self.fontMetrics().horizontalAdvance(self.text()) + 2), hint.height())
 
 
 class TimeMachineBar(QWidget):
@@ -28,8 +38,10 @@ class TimeMachineBar(QWidget):
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.live_button = QPushButton("Live")
         self.live_button.setToolTip("Leave the time machine: show the network as it is now")
-        self.label = QLabel()
-        self.label.setMinimumWidth(260)
+        self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)   # stays usable at the window's minimum size
+        self.label = _FiguresLabel()
+        self.label.setMinimumWidth(LABEL_MIN_WIDTH)
+        self.label.setWordWrap(True)                    # a narrow window wraps the step's figures
         title = QLabel("<b>Time machine</b>")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)

@@ -26,9 +26,10 @@ class Prediction:
 
 def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
     """canvas (H, W) ink-high -> Prediction, or None when nothing recognisable is drawn."""
-    image = prepare_canvas(canvas_array)                 # (28, 28) or None
-    if image is None:
+    prepared = prepare_canvas(canvas_array)              # (28, 28) or None
+    if prepared is None:
         return None
+    image = model.input_images(prepared)[0]              # (28, 28): deskewed if the model deskews
     probabilities = model.predict_proba(image)[0]        # (10,)
     return Prediction(image, probabilities, model.feature_maps(image))
 

@@ -510,7 +510,7 @@ class MainWindow(QMainWindow):
         if params is None:
             model = self.model
         else:
-            model = CNN(num_filters=params["conv.filters"].shape[0], dtype=self.model.dtype)
+            model = CNN(num_filters=params["conv.filters"].shape[0], dtype=self.model.dtype, deskew=self.model.deskew)
             model.set_params(params)
         self.filter_view.set_filters(model.params["conv.filters"])
         self.predictor.set_model(model)

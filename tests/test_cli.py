@@ -55,7 +55,7 @@ def test_help_names_every_option_with_its_default(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for option, default in (("--epochs", "(12)"), ("--batch-size", "(64)"), ("--lr", "(0.02)"), ("--schedule", "(cosine)"),
+    for option, default in (("--epochs", "(48)"), ("--batch-size", "(64)"), ("--lr", "(0.02)"), ("--schedule", "(cosine)"),
                             ("--momentum", "(0.9)"), ("--seed", "(0)"), ("--filters", "(8)"), ("--save", "(model.npz)")):
         assert re.search(re.escape(option) + r"\b[^(]*" + re.escape(default), text), option
     assert text.startswith("usage: digitpad-train") and "the bundled sample (auto)" in text

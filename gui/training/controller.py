@@ -220,7 +220,8 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """End the run for good (window closing): ask the child to stop, give it `timeout_ms`,
         then terminate it (SIGTERM, and SIGKILL after STOP_GRACE_S; both waits are part of the
-        timeout). Reports still in flight are dropped.
+        timeout; a killed child may take up to STUCK_REAP_S more to be reaped on a busy machine).
+        Reports still in flight are dropped.
 
         Returns True when no child is left (ended and reaped, or none was running); False when
         the child outlived even SIGKILL within the timeout (e.g. stuck in the kernel): the run is
@@ -230,10 +231,10 @@ class TrainingController(QObject):
             return True
         self.stop()
         process.join(max(timeout_ms / 1000 - 2 * STOP_GRACE_S, 0))
-        for end in (process.terminate, process.kill):
+        for end, grace in ((process.terminate, STOP_GRACE_S), (process.kill, STUCK_REAP_S)):
             if process.exitcode is None:
                 end()
-                process.join(STOP_GRACE_S)
+                process.join(grace)
         if process.exitcode is None:
             return False
         relay.report.disconnect(self._dispatch)

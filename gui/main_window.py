@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
             self.teach_panel.set_current_image(None)
         else:
             confidence = float(latest.probabilities[latest.digit])
-            self.teach_panel.set_current_image(latest.image, latest.digit, confidence)
+            self.teach_panel.set_current_image(latest.drawn, latest.digit, confidence)   # kept as drawn: any network reads it
 
     def _show_prediction(self, prediction) -> None:
         if prediction is None:

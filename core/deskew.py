@@ -63,10 +63,13 @@ def deskew(images):
     whole = np.floor(shift)  # (N, 28)
     fraction = (shift - whole).astype(np.float32)[:, :, None]  # (N, 28, 1)
     whole = np.clip(whole, -_PAD, _PAD - 1).astype(np.intp)  # beyond the field reads only zeros
-    padded = np.zeros((n, IMAGE_SIDE, IMAGE_SIDE + 2 * _PAD + 1), np.float32)  # (N, 28, 86)
+    width = IMAGE_SIDE + 2 * _PAD + 1
+    padded = np.zeros((n, IMAGE_SIDE, width), np.float32)  # (N, 28, 86)
     padded[:, :, _PAD:_PAD + IMAGE_SIDE] = batch
-    columns = np.arange(IMAGE_SIDE)[None, None, :] + whole[:, :, None] + _PAD  # (N, 28, 28)
-    left = np.take_along_axis(padded, columns, axis=2)  # (N, 28, 28)
-    right = np.take_along_axis(padded, columns + 1, axis=2)  # (N, 28, 28)
+    flat = padded.ravel()
+    row_starts = np.arange(n * IMAGE_SIDE).reshape(n, IMAGE_SIDE) * width + _PAD + whole  # (N, 28)
+    columns = row_starts[:, :, None] + np.arange(IMAGE_SIDE)  # (N, 28, 28) index into flat
+    left = np.take(flat, columns)  # (N, 28, 28)
+    right = np.take(flat[1:], columns)  # (N, 28, 28): the next column, through a shifted view
     out = left + fraction * (right - left)  # (N, 28, 28)
     return out[0] if single else out

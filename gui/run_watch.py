@@ -76,9 +76,8 @@ class RunWatch(QObject):
                 self.bar.scrub_to(index)             # dropped: show the nearest snapshot kept
         if self.bar.is_live():
             self.bar.show_text(self._describe(len(self.history) - 1, live=True))
-            if self._image is not None:
-                step, params, _ = records[-1]
-                self._append_live_point(step, params)
+            if self._image is not None and records:
+                self._append_live_points(records)
 
     def set_gradients(self, gradients: dict | None) -> None:
         self.board.set_gradients(None if gradients is None else gradients["conv.filters"])
@@ -144,9 +143,12 @@ class RunWatch(QObject):
         self.chart.set_series(history.steps()[picked], np.concatenate(parts))
         self._show_cursor()
 
-    def _append_live_point(self, step: int, params: dict) -> None:
-        stacked = [np.asarray(params[name])[None] for name in ("conv.filters", "softmax.weights", "softmax.biases")]
-        self.chart.append(step, probabilities_with(*stacked, self._image)[0])
+    def _append_live_points(self, records) -> None:
+        """The drawing's probabilities at every step of a batch of records, evaluated together."""
+        stacked = [np.stack([params[name] for _, params, _ in records])
+                   for name in ("conv.filters", "softmax.weights", "softmax.biases")]     # (k, ...) each
+        probabilities = probabilities_with(*stacked, self._image)                       # (k, 10)
+        self.chart.extend([step for step, _, _ in records], probabilities)
 
     # ---- the time machine -------------------------------------------------------------------
     def shown_index(self) -> int | None:

@@ -240,3 +240,17 @@ def test_cursors_follow_a_fast_scrub_within_a_moment_and_end_on_the_snapshot_sho
     watch.bar.scrub_to(11)                                            # a drag goes on
     qtbot.waitUntil(lambda: marks.cursor_x() == records[11][2]["x"], timeout=1000)
     assert watch.chart.cursor.value() == 11
+
+
+def test_live_points_cover_every_step_of_each_batch(qtbot):
+    watch, _ = _watch(qtbot)
+    records = make_records(12)
+    watch.begin_run()
+    watch.set_drawing(a_drawing())
+    watch._recompute.stop()                                            # only the live points, here
+    watch.add_snapshots(records[:5])
+    watch.add_snapshots(records[5:])
+    assert list(watch.chart.steps()) == list(range(12))
+    np.testing.assert_allclose(watch.chart.probabilities(), probabilities_through_run(watch.history, a_drawing()))
+    axis = watch.chart.plot.getAxis("left")
+    assert axis.style["showValues"] and axis.label.isVisible()           # a series has its axes

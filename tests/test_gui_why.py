@@ -423,7 +423,7 @@ def test_the_lab_rests_while_a_training_run_updates_the_weights(lab):
     lab.set_model(model)                             # new weights arrive: still resting
     lab.show_state(model, None)
     assert not lab.on_box.isEnabled() and not lab.accuracy_job.is_running()
-    assert "measured again when it stops" in lab.accuracy_text()
+    assert "measured again afterwards" in lab.accuracy_text()
     lab.set_enabled_for_training(False)
     assert lab.spins[0].isEnabled() and lab.train_button.isEnabled()
     lab.accuracy_job.run_to_end()                    # measured as soon as the run ends

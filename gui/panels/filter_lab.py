@@ -215,7 +215,7 @@ class FilterLab(QWidget):
             self._start_accuracy()
 
     def set_enabled_for_training(self, training: bool) -> None:
-        """While a training run updates the weights, the lab's controls rest."""
+        """While a training run updates the weights (or the time machine shows a past step), the lab rests."""
         self._training_run = training
         if training:
             self.training_job.cancel()
@@ -365,7 +365,8 @@ class FilterLab(QWidget):
 
     def _start_accuracy(self) -> None:
         if self._training_run:     # the weights change several times a second: measure when it stops
-            self.accuracy_label.setText("Training is running: the accuracy is measured again when it stops.")
+            self.accuracy_label.setText("The lab rests while training runs or a past step is shown; the "
+                                        "accuracy is measured again afterwards.")
             return
         try:
             images, labels = self._load_test()

@@ -50,6 +50,8 @@ class DrawingHistoryChart(QWidget):
     # ---- input ------------------------------------------------------------------------------
     def clear(self, message: str = "") -> None:
         self._steps, self._probs, self._digit, self._rivals = [], [], None, []
+        self._shown_digit = None                            # the digit drawn thick (chosen with the rivals)
+        self._batches = 0                                   # live batches since the series was set
         for line in self._lines:
             line.setData([], [])
         self.cursor.hide()
@@ -69,15 +71,25 @@ class DrawingHistoryChart(QWidget):
         self._steps = [int(s) for s in steps]
         self._probs = list(np.asarray(probabilities, dtype=np.float64))
         self._digit = digit
+        self._batches = 0
         self._redraw(choose=True)
 
     def append(self, step: int, probabilities: np.ndarray) -> None:
-        """One live point; the lines shown are chosen again from the whole series."""
-        if self._steps and step <= self._steps[-1]:
-            return
-        self._steps.append(int(step))
-        self._probs.append(np.asarray(probabilities, dtype=np.float64))
-        self._redraw(choose=self._digit is None or len(self._steps) % 10 == 1)
+        """One live point (10,); see extend."""
+        self.extend([step], np.asarray(probabilities)[None])
+
+    def extend(self, steps, probabilities: np.ndarray) -> None:
+        """Live points, steps (k,) and probabilities (k, 10); steps not after the newest are skipped.
+        The rivals shown are chosen again from the whole series every few batches."""
+        added = 0
+        for step, row in zip(steps, np.asarray(probabilities, dtype=np.float64)):
+            if not self._steps or step > self._steps[-1]:
+                self._steps.append(int(step))
+                self._probs.append(row)
+                added += 1
+        if added:
+            self._batches += 1
+            self._redraw(choose=self._batches % 10 == 1)    # the first batch, then every tenth
 
     def set_cursor(self, step: int | None) -> None:
         if step is None:
@@ -94,7 +106,8 @@ class DrawingHistoryChart(QWidget):
         return np.array(self._probs).reshape(-1, 10)
 
     def digit(self) -> int | None:
-        return self._chosen_digit()
+        """The digit drawn thick: the given one, else the latest answer when the lines were last chosen."""
+        return self._shown_digit
 
     def rivals(self) -> list[int]:
         return list(self._rivals)
@@ -110,16 +123,14 @@ class DrawingHistoryChart(QWidget):
             return
         self._show_axes(True)
         probs = self.probabilities()                                  # (K, 10)
-        digit = self._chosen_digit()
-        if choose or not self._rivals:
-            self._rivals = top_rivals(probs, digit, RIVALS)
+        if choose or self._shown_digit is None:
+            self._shown_digit = self._chosen_digit()
+            self._rivals = top_rivals(probs, self._shown_digit, RIVALS)
+            rivals = ", ".join(f"<span style='color:{c}'>{d}</span>" for d, c in zip(self._rivals, RIVAL_COLOURS))
+            self.plot.setTitle(f"Your drawing through the run: <b style='color:{DIGIT_COLOUR}'>"
+                               f"{self._shown_digit}</b> (thick) vs rivals {rivals}", size="9pt")
         x = np.array(self._steps)
-        shown = [digit, *self._rivals]
-        for i, (line, d) in enumerate(zip(self._lines, shown)):
+        for i, (line, d) in enumerate(zip(self._lines, [self._shown_digit, *self._rivals])):
             colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]
             line.setPen(pg.mkPen(colour, width=3 if i == 0 else 1.5))
             line.setData(x, 100 * probs[:, d])
-        if choose:
-            rivals = ", ".join(f"<span style='color:{c}'>{d}</span>" for d, c in zip(self._rivals, RIVAL_COLOURS))
-            self.plot.setTitle(f"Your drawing through the run: <b style='color:{DIGIT_COLOUR}'>{digit}</b>"
-                               f" (thick) vs rivals {rivals}", size="9pt")

@@ -8,7 +8,9 @@ Each chosen test digit is redrawn (core.drawn) on a square canvas with a random 
   slant    upright (shear within +-0.15) or slanted (0.15-0.45 either way), plus rotation +-10 deg
   ink      hard (0/255) or antialiased
 then read (a) through core.preprocess.prepare_canvas and (b) by a naive shrink of the whole
-canvas to 28x28 (area average), which is what a pad without preprocessing would do.
+canvas to 28x28 (area average), which is what a pad without preprocessing would do. Either is
+then read by the model as the app reads a drawing: through its input stage, which deskews the
+image (core.deskew) when the model file says so.
 
 Prints overall and per-condition accuracy beside clean MNIST test accuracy, and the time taken
 by prepare_canvas (280x280 canvas) and core.augment.augment (batch of 64). Seeded: the same
@@ -160,7 +162,8 @@ def report(model_path, data_dir, count, seed):
     clean_chosen = 100 * (model.predict(images[chosen]) == truth).mean()
     prepare_ms, augment_ms = timings(canvases, kinds, images)
 
-    print(f"model {model_path}; {count} MNIST test digits redrawn (seed {seed}) in {drawing_s:.1f} s")
+    print(f"model {model_path} ({'deskews its input' if model.deskew else 'reads digits as drawn'}); "
+          f"{count} MNIST test digits redrawn (seed {seed}) in {drawing_s:.1f} s")
     print(f"clean MNIST test accuracy: {clean_all:6.2f}%  (all {len(images)}), "
           f"{clean_chosen:6.2f}% (the {count} chosen)")
     print(f"drawn, prepare_canvas:     {100 * correct.mean():6.2f}%  "

@@ -50,6 +50,8 @@ def build_parser():
     parser.add_argument("--no-augment", dest="augment", action="store_false",
                         help="train on the images as they are, without random distortions")
     parser.add_argument("--seed", type=int, default=default.seed, help="seed for shuffling, augmentation and weights (%(default)s)")
+    parser.add_argument("--no-deskew", dest="deskew", action="store_false",
+                        help="a network that reads digits as drawn, without deskewing them first (core/deskew.py)")
     parser.add_argument("--filters", type=int, default=8, help="number of 3x3 conv filters (%(default)s)")
     parser.add_argument("--init", type=Path, help="start from this model file instead of random weights")
     parser.add_argument("--save", type=Path, default=Path("model.npz"), help="where to write the trained model (%(default)s)")
@@ -226,7 +228,8 @@ def run(args, config, choice):
     check_save_target(args.save)
     if args.require_full_mnist:
         choice = full_mnist_only(choice)
-    model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed)
+    model = CNN.load(args.init) if args.init else CNN(num_filters=args.filters, seed=config.seed,
+                                                                        deskew=args.deskew and not args.tutorial)
     train_set, test_set, description = load_data(args, choice)
     say(f"Data: {description}")
     stop = StopFlag()

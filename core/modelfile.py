@@ -25,10 +25,11 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 ALLOWED_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
                   "uint8", "uint16", "uint32", "uint64")   # ints: format_version; weights must be floats
 PARAM_KEYS = ("conv.filters", "softmax.weights", "softmax.biases")
+DESKEW_KEY = "input.deskew"  # 1: the network reads deskewed images (core.deskew); absent (older files) or 0: as drawn
 
 
-def save_params(path, params):
-    """Write params (name -> array) to `path` atomically; ModelFileError if that fails."""
+def save_params(path, params, deskew=False):
+    """Write params (name -> array) and the input flag to `path` atomically; ModelFileError if that fails."""
     path = Path(path)
     with np.errstate(over="ignore", invalid="ignore"):     # an overflow is reported just below
         arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
@@ -37,7 +38,8 @@ def save_params(path, params):
         raise ModelFileError(f"Cannot save the model to {path}: {problem}, so digitpad could not open it again. "
                              "Nothing was written.")
     try:
-        atomic.save_npz(path, {"format_version": np.int32(FORMAT_VERSION), **arrays}, mode=_mode_for(path))
+        atomic.save_npz(path, {"format_version": np.int32(FORMAT_VERSION), DESKEW_KEY: np.int8(bool(deskew)), **arrays},
+                        mode=_mode_for(path))
     except OSError as err:
         raise ModelFileError(
             f"Cannot save the model to {path}: {err.strerror or err}. Any earlier file there is unchanged."
@@ -54,6 +56,11 @@ def _mode_for(path):
 
 def load_params(path):
     """Read and validate a model file -> dict of float32 arrays with keys PARAM_KEYS."""
+    return load_model_file(path)[0]
+
+
+def load_model_file(path):
+    """Read and validate a model file -> (dict of float32 arrays with keys PARAM_KEYS, deskew: bool)."""
     path = Path(path)
     try:
         with NpzArchive(path, max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_TOTAL_BYTES,
@@ -71,6 +78,7 @@ def load_params(path):
             if problem:
                 raise ModelFileError(f"{path}: {problem}. Open a file saved by digitpad.")
             raw = {key: archive.read(key) for key in PARAM_KEYS}
+            deskew = _deskew_flag(path, archive)
     except FileRejected as rejected:
         raise _rejected(path, rejected) from None
     with np.errstate(over="ignore", invalid="ignore"):
@@ -78,7 +86,21 @@ def load_params(path):
     problem = values_problem(params)
     if problem:
         raise ModelFileError(f"{path}: {problem}; the model is damaged. Open another model file.")
-    return params
+    return params, deskew
+
+
+def _deskew_flag(path, archive) -> bool:
+    """The file's DESKEW_KEY as a bool: False when absent; ModelFileError unless an integer 0 or 1."""
+    member = archive.members.get(DESKEW_KEY)
+    if member is None:
+        return False
+    if member.dtype.kind not in "iu" or member.shape != ():
+        raise ModelFileError(f"{path}: {DESKEW_KEY} holds {member.dtype} of shape {member.shape}; "
+                             "expected one integer, 0 or 1. Open a file saved by digitpad.")
+    value = int(archive.read(DESKEW_KEY))
+    if value not in (0, 1):
+        raise ModelFileError(f"{path}: {DESKEW_KEY} is {value}; expected 0 or 1. Open a file saved by digitpad.")
+    return value == 1
 
 
 def _rejected(path, rejected: FileRejected) -> ModelFileError:

@@ -1,6 +1,7 @@
 """The network: Conv3x3 (F filters) -> MaxPool2 -> Softmax, on 28x28 digits.
 
     image (N, 28, 28), 0..255
+      -> deskewed (core.deskew), when the model was made to read deskewed digits
       -> x / 255 - 0.5
       -> Conv3x3    (N, 26, 26, F)
       -> MaxPool2   (N, 13, 13, F)
@@ -9,15 +10,17 @@
 import numpy as np
 
 from core import modelfile
+from core.deskew import deskew as deskewed
 from core.layers import Conv3x3, MaxPool2, Softmax
 from core.losses import cross_entropy, softmax
 from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
 
 
 class CNN:
-    def __init__(self, num_filters=8, seed=None, dtype=np.float32):
+    def __init__(self, num_filters=8, seed=None, dtype=np.float32, deskew=False):
         rng = np.random.default_rng(seed)
         self.num_filters = num_filters
+        self.deskew = bool(deskew)  # the input stage deskews every image; recorded in the model file
         self.dtype = np.dtype(dtype)
         pooled = (IMAGE_SIDE - 2) // 2  # 13
         self.conv = Conv3x3(num_filters, rng, self.dtype)
@@ -34,13 +37,18 @@ class CNN:
 
     # ----- forward and backward -------------------------------------------------------------
 
-    def _normalise(self, images):
-        """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
+    def input_images(self, images):
+        """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28): what the network reads (deskewed if it deskews)."""
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
         if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"expected images of shape (N, 28, 28) or (28, 28), got {images.shape}")
+        return deskewed(images) if self.deskew else images
+
+    def _normalise(self, images):
+        """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
+        images = self.input_images(images)  # (N, 28, 28)
         x = np.multiply(images, self.dtype.type(1 / 255), dtype=self.dtype)  # one pass: cast and scale
         x -= self.dtype.type(0.5)
         return x
@@ -103,18 +111,18 @@ class CNN:
             array[...] = params[name]
 
     def copy(self):
-        twin = CNN(self.num_filters, dtype=self.dtype)
+        twin = CNN(self.num_filters, dtype=self.dtype, deskew=self.deskew)
         twin.set_params(self.params)
         return twin
 
     def save(self, path):
         """Write the model to `path` (.npz) atomically; core.errors.ModelFileError on failure."""
-        modelfile.save_params(path, self.params)
+        modelfile.save_params(path, self.params, deskew=self.deskew)
 
     @classmethod
     def load(cls, path, dtype=np.float32):
         """Read a model written by save(); core.errors.ModelFileError if the file is unfit."""
-        params = modelfile.load_params(path)
-        model = cls(num_filters=params["conv.filters"].shape[0], dtype=dtype)
+        params, deskew = modelfile.load_model_file(path)
+        model = cls(num_filters=params["conv.filters"].shape[0], dtype=dtype, deskew=deskew)
         model.set_params(params)
         return model

@@ -18,6 +18,7 @@ class Prediction:
     image: np.ndarray           # (28, 28) float 0..255: what the network sees
     probabilities: np.ndarray   # (10,)
     feature_maps: np.ndarray    # (26, 26, F)
+    drawn: np.ndarray           # (28, 28) the drawing as prepare_canvas laid it out, before the network's input stage
 
     @property
     def digit(self) -> int:
@@ -26,11 +27,12 @@ class Prediction:
 
 def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
     """canvas (H, W) ink-high -> Prediction, or None when nothing recognisable is drawn."""
-    image = prepare_canvas(canvas_array)                 # (28, 28) or None
-    if image is None:
+    prepared = prepare_canvas(canvas_array)              # (28, 28) or None
+    if prepared is None:
         return None
+    image = model.input_images(prepared)[0]              # (28, 28): deskewed if the model deskews
     probabilities = model.predict_proba(image)[0]        # (10,)
-    return Prediction(image, probabilities, model.feature_maps(image))
+    return Prediction(image, probabilities, model.feature_maps(image), prepared)
 
 
 class LivePredictor(QObject):

@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
             self.teach_panel.set_current_image(None)
         else:
             confidence = float(latest.probabilities[latest.digit])
-            self.teach_panel.set_current_image(latest.image, latest.digit, confidence)
+            self.teach_panel.set_current_image(latest.drawn, latest.digit, confidence)   # kept as drawn: any network reads it
 
     def _show_prediction(self, prediction) -> None:
         if prediction is None:
@@ -514,7 +514,7 @@ class MainWindow(QMainWindow):
         if params is None:
             model = self.model
         else:
-            model = CNN(num_filters=params["conv.filters"].shape[0], dtype=self.model.dtype)
+            model = CNN(num_filters=params["conv.filters"].shape[0], dtype=self.model.dtype, deskew=self.model.deskew)
             model.set_params(params)
         self.filter_view.set_filters(model.params["conv.filters"])
         self.predictor.set_model(model)

@@ -17,7 +17,7 @@ class ModelSession:
 def fresh_session(seed: int | None = None) -> ModelSession:
     """Random weights; the same seed gives the same weights."""
     description = "new, random weights" if seed is None else f"new, random weights (seed {seed})"
-    return ModelSession(CNN(seed=seed), description)
+    return ModelSession(CNN(seed=seed, deskew=True), description)   # the default recipe's input stage
 
 
 def pretrained_session() -> ModelSession:

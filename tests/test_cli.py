@@ -285,3 +285,13 @@ def test_a_folder_as_the_save_target_is_refused_with_a_file_name_to_use(tmp_path
         cli.check_save_target(tmp_path)
     assert str(caught.value) == (f"Cannot save the model to {tmp_path}: it is a folder; give a file name, "
                                  f"such as {tmp_path / 'model.npz'}.")
+
+
+def test_a_run_makes_a_deskewing_network_unless_told_not_to_or_the_tutorial(tmp_path, monkeypatch):
+    for extra, deskews in (([], True), (["--no-deskew"], False)):
+        assert cli.main([*SMALL, *extra, "--save", str(tmp_path / "m.npz")]) == 0
+        assert CNN.load(tmp_path / "m.npz").deskew is deskews
+    made = []
+    monkeypatch.setattr(core.train, "train", lambda model, *args, **kw: made.append(model.deskew) or iter(()))
+    cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "t.npz")])
+    assert made == [False]  # the tutorial's network reads digits as drawn, as the tutorial's did

@@ -45,7 +45,7 @@ def test_conv_arithmetic_matches_the_feature_map_and_the_loops(shipped, digit, f
     maps = shipped.feature_maps(digit)  # (26, 26, F)
     assert result["value"] == maps[row, col, f]
     close(result["sum"], maps[row, col, f])
-    normalised = digit / 255 - 0.5
+    normalised = shipped.input_images(digit)[0] / 255 - 0.5  # the digit as the network reads it (deskewed)
     close(result["patch"], normalised[row:row + 3, col:col + 3])
     np.testing.assert_array_equal(result["filter"], shipped.params["conv.filters"][f])
     close(result["products"], normalised[row:row + 3, col:col + 3] * shipped.params["conv.filters"][f])

@@ -38,6 +38,9 @@ class CountingModel:
     def feature_maps(self, image):
         return self.network.feature_maps(image)
 
+    def input_images(self, image):
+        return self.network.input_images(image)
+
 
 @pytest.fixture
 def setup(qtbot):

@@ -66,3 +66,20 @@ def mnist_dir() -> Path:
     if not full_mnist_available():
         pytest.skip(f"full MNIST not found at {FULL_MNIST} (set DIGITPAD_TEST_MNIST to a folder with the four .gz files)")
     return FULL_MNIST
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The pretrained model that ships in assets/ (read once per test module)."""
+    from core.network import CNN
+    from core.paths import PRETRAINED_MODEL
+
+    return CNN.load(PRETRAINED_MODEL)
+
+
+@pytest.fixture(scope="module")
+def test_sample():
+    """The bundled sample's 2,000 test digits: (images (N, 28, 28) uint8, labels (N,) uint8)."""
+    from core.data import load_sample
+
+    return load_sample("test")

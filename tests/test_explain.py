@@ -3,19 +3,7 @@ import numpy as np
 import pytest
 
 from core import explain, reference
-from core.data import load_sample
 from core.network import CNN
-from core.paths import PRETRAINED_MODEL
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return CNN.load(PRETRAINED_MODEL)
-
-
-@pytest.fixture(scope="module")
-def test_sample():
-    return load_sample("test")
 
 
 @pytest.fixture(scope="module")

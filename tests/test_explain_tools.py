@@ -6,18 +6,7 @@ from threadpoolctl import threadpool_limits
 from core import digitmap, filterlab, stress
 from core.data import load_sample
 from core.network import CNN
-from core.paths import PRETRAINED_MODEL
 from core.train import evaluate
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return CNN.load(PRETRAINED_MODEL)
-
-
-@pytest.fixture(scope="module")
-def test_sample():
-    return load_sample("test")
 
 
 # ----- stress -------------------------------------------------------------------------------------

@@ -32,11 +32,6 @@ def drawn(window):
     return window
 
 
-@pytest.fixture(scope="module")
-def test_sample():
-    return load_sample("test")
-
-
 def network_input(window):
     return window.predictor.latest().image
 

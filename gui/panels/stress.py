@@ -9,13 +9,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
+    QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
     QVBoxLayout, QWidget,
 )
 
 from core import explain, stress
 from gui.background.slices import SlicedJob
 from gui.views.colormap import diverging_rgb, paper_rgb
+from gui.views.digit_buttons import digit_button_row
 from gui.views.tiles import TileGrid
 
 # slider -> (knob, slider units per knob unit, label format)
@@ -46,16 +47,8 @@ class StressPanel(QWidget):
 
     # ---- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.target_buttons = QButtonGroup(self)
-        targets = QHBoxLayout()
-        targets.setSpacing(3)
-        for d in range(10):
-            button = QToolButton()
-            button.setText(str(d))
-            button.setToolTip(f"Change as few pixels as it can until the network reads {d}")
-            self.target_buttons.addButton(button, d)
-            targets.addWidget(button)
-        targets.addStretch(1)
+        self.target_buttons, targets = digit_button_row(
+            self, lambda d: f"Change as few pixels as it can until the network reads {d}")
         self.target_buttons.idClicked.connect(self.fool_as)
         self.fool_tiles = TileGrid(columns=3, min_tile=64)
         self.fool_label = QLabel()

@@ -9,11 +9,12 @@ import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
+    QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from core import explain
 from gui.views.colormap import diverging_rgb, paper_rgb, symmetric_limit
+from gui.views.digit_buttons import digit_button_row
 from gui.views.tiles import HIGHLIGHT, TileGrid, rgb_to_qimage
 
 WINNER = QColor("#2e9e44")
@@ -146,16 +147,9 @@ class ArithmeticView(QWidget):
         pooled_box = QGroupBox("Pooled maps (13x13), click a cell")
         QVBoxLayout(pooled_box).addWidget(self.pooled_grid)
 
-        self.digit_buttons = QButtonGroup(self)
-        digits_row = QHBoxLayout()
-        digits_row.addWidget(QLabel("Score of digit"))
-        for d in range(10):
-            button = QToolButton()
-            button.setText(str(d))
-            button.setToolTip(f"How the network's score and probability for {d} are made")
-            self.digit_buttons.addButton(button, d)
-            digits_row.addWidget(button)
-        digits_row.addStretch(1)
+        self.digit_buttons, digits_row = digit_button_row(
+            self, lambda d: f"How the network's score and probability for {d} are made")
+        digits_row.insertWidget(0, QLabel("Score of digit"))
         self.digit_buttons.idClicked.connect(lambda d: self.select(Selection("score", d)))
 
         self.picture = WindowPicture()

@@ -16,6 +16,7 @@ report with no handler ends the run as failed.
 """
 import logging
 import multiprocessing
+import multiprocessing.connection
 import signal
 from dataclasses import dataclass
 from functools import singledispatchmethod
@@ -37,6 +38,12 @@ log = logging.getLogger(__name__)
 STOP_GRACE_S = 0.1     # time a terminated (SIGTERM) or killed child gets to end
 STOP_PATIENCE_MS = 3000   # a child that has not ended this long after Stop is stuck: it is ended
 STUCK_REAP_S = 2.0        # how long a killed stuck child gets to be reaped before the relay's report counts
+
+
+def has_ended(process) -> bool:
+    """True once `process` has exited, whichever thread reaped it. (exitcode alone can read None for
+    a moment when the relay thread's join and the GUI thread's join race to reap the same child.)"""
+    return process.exitcode is not None or bool(multiprocessing.connection.wait([process.sentinel], 0))
 
 
 def crash_message(exitcode: int | None) -> str:
@@ -232,10 +239,10 @@ class TrainingController(QObject):
         self.stop()
         process.join(max(timeout_ms / 1000 - 2 * STOP_GRACE_S, 0))
         for end, grace in ((process.terminate, STOP_GRACE_S), (process.kill, STUCK_REAP_S)):
-            if process.exitcode is None:
+            if not has_ended(process):
                 end()
                 process.join(grace)
-        if process.exitcode is None:
+        if not has_ended(process):
             return False
         relay.report.disconnect(self._dispatch)
         self._forget_run()             # the child's pipe is closed now, so the relay ends at once

@@ -48,7 +48,10 @@ class CNN:
 
     def _normalise(self, images):
         """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
-        images = self.input_images(images)  # (N, 28, 28)
+        return self._scale(self.input_images(images))
+
+    def _scale(self, images):
+        """(N, 28, 28) as the network reads them, 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
         x = np.multiply(images, self.dtype.type(1 / 255), dtype=self.dtype)  # one pass: cast and scale
         x -= self.dtype.type(0.5)
         return x
@@ -70,6 +73,15 @@ class CNN:
     def feature_maps(self, image):
         """One (28, 28) image, 0..255 -> what the F filters make of it, (26, 26, F)."""
         return np.ascontiguousarray(self.conv.forward(self._normalise(image))[0])
+
+    def read(self, image):
+        """One (28, 28) image, 0..255 -> (what the network reads (28, 28), probabilities (10,),
+        feature maps (26, 26, F)), from a single forward pass (the pad asks for all three per stroke)."""
+        seen = self.input_images(image)  # (1, 28, 28), deskewed once if the model deskews
+        maps = self.conv.forward(self._scale(seen))  # (1, 26, 26, F)
+        feature_maps = np.ascontiguousarray(maps[0])  # (26, 26, F), before the next layers run
+        logits = self.softmax.forward(self.pool.forward(maps))  # (1, 10)
+        return seen[0], softmax(logits)[0], feature_maps
 
     def forward_backward(self, images, labels, need_input_grad=False):
         """One forward and backward pass over a batch; changes no parameter.

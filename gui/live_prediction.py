@@ -30,9 +30,8 @@ def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
     prepared = prepare_canvas(canvas_array)              # (28, 28) or None
     if prepared is None:
         return None
-    image = model.input_images(prepared)[0]              # (28, 28): deskewed if the model deskews
-    probabilities = model.predict_proba(image)[0]        # (10,)
-    return Prediction(image, probabilities, model.feature_maps(image), prepared)
+    image, probabilities, feature_maps = model.read(prepared)   # (28, 28), (10,), (26, 26, F): one pass
+    return Prediction(image, probabilities, feature_maps, prepared)
 
 
 class LivePredictor(QObject):

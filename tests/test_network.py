@@ -189,3 +189,16 @@ def test_a_saved_model_is_readable_by_others_and_a_replaced_one_keeps_its_mode(t
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     finally:
         os.umask(old_umask)
+
+
+@pytest.mark.parametrize("deskew", [False, True])
+def test_read_gives_the_input_probabilities_and_maps_of_one_forward_pass(deskew):
+    model = CNN(seed=2, deskew=deskew)
+    image = np.zeros((28, 28), np.float32)
+    for row in range(6, 22):                                # a slanted bar, which deskewing changes
+        image[row, 16 - row // 3:19 - row // 3] = 255
+    seen, probabilities, maps = model.read(image)
+    np.testing.assert_array_equal(seen, model.input_images(image)[0])
+    np.testing.assert_allclose(probabilities, model.predict_proba(image)[0], rtol=1e-6)
+    np.testing.assert_allclose(maps, model.feature_maps(image), rtol=1e-6, atol=1e-7)
+    assert maps.flags.c_contiguous and maps.shape == (26, 26, 8)

@@ -8,12 +8,12 @@ last training step, when the training process has sent one.
 """
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout
 
 from core.replay import filter_change
 from gui.views.colormap import diverging_rgb, gradient_stops, symmetric_limit
-from gui.views.tiles import CAPTION_HEIGHT, FRAME, TileGrid
+from gui.views.tiles import CAPTION_HEIGHT, ColorBar, TileGrid
 
 COLUMNS = 4
 MIN_TILE = 64          # the minimum; the default window gives each filter >= 96 px (tested)
@@ -62,23 +62,15 @@ class ChangeTileGrid(TileGrid):
                                    BAR_HEIGHT), BAR_COLOUR)
 
 
-class VerticalColorBar(QWidget):
+class VerticalColorBar(ColorBar):
     """The shared scale as a narrow upright legend beside the tiles: +limit at the top, -limit below."""
 
     WIDTH = 66
     BAR = 12
 
-    def __init__(self, stops, parent=None):
-        super().__init__(parent)
-        self._stops = stops
-        self._limit = 1.0
+    def _set_size(self) -> None:
         self.setFixedWidth(self.WIDTH)
         self.setMinimumHeight(120)
-
-    def set_limit(self, limit: float) -> None:
-        self._limit = limit
-        self.setToolTip(f"One shared colour scale: blue = -{limit:.3g}, white = 0, red = +{limit:.3g}")
-        self.update()
 
     def limit_text(self) -> tuple[str, str, str]:
         return f"+{self._limit:.3g}", "0", f"-{self._limit:.3g}"
@@ -86,13 +78,7 @@ class VerticalColorBar(QWidget):
     def paintEvent(self, event):
         painter = QPainter(self)
         bar = QRectF(2, 0, self.BAR, self.height() - 1)
-        gradient = QLinearGradient(bar.bottomLeft(), bar.topLeft())           # -limit at the bottom
-        for position, rgb in self._stops:
-            gradient.setColorAt(position, QColor(*rgb))
-        painter.fillRect(bar, gradient)
-        painter.setPen(QPen(FRAME, 1))
-        painter.drawRect(bar)
-        painter.setPen(self.palette().text().color())
+        self._paint_bar(painter, bar, bar.bottomLeft(), bar.topLeft())           # -limit at the bottom
         text = QRect(self.BAR + 6, 0, self.width() - self.BAR - 6, self.height())
         top, middle, bottom = self.limit_text()
         painter.drawText(text, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, top)

@@ -152,6 +152,9 @@ class ColorBar(QWidget):
         super().__init__(parent)
         self._stops = stops
         self._limit = 1.0
+        self._set_size()
+
+    def _set_size(self) -> None:
         self.setFixedHeight(30)
         self.setMinimumWidth(160)
         self.setMaximumWidth(360)
@@ -161,16 +164,21 @@ class ColorBar(QWidget):
         self.setToolTip(f"One shared colour scale: blue = -{limit:.3g}, white = 0, red = +{limit:.3g}")
         self.update()
 
-    def paintEvent(self, event):
-        painter = QPainter(self)
-        bar = QRectF(0, 0, self.width() - 1, 12)
-        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+    def _paint_bar(self, painter: QPainter, bar: QRectF, low, high) -> None:
+        """The colour map across `bar`, -limit at point `low` and +limit at `high`, framed; the pen
+        is then left on the text colour for the labels."""
+        gradient = QLinearGradient(low, high)
         for position, rgb in self._stops:
             gradient.setColorAt(position, QColor(*rgb))
         painter.fillRect(bar, gradient)
         painter.setPen(QPen(FRAME, 1))
         painter.drawRect(bar)
         painter.setPen(self.palette().text().color())
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        bar = QRectF(0, 0, self.width() - 1, 12)
+        self._paint_bar(painter, bar, bar.topLeft(), bar.topRight())
         text = QRect(0, 13, self.width(), self.height() - 13)
         painter.drawText(text, Qt.AlignmentFlag.AlignLeft, f"-{self._limit:.3g}")
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter, "0")

@@ -221,7 +221,10 @@ class FilterLab(QWidget):
             self._start_accuracy()
 
     def set_enabled_for_training(self, training: bool) -> None:
-        """While a training run updates the weights (or the time machine shows a past step), the lab rests."""
+        """While a training run updates the weights (or the time machine shows a past step), the lab rests.
+        Called on every scrub: nothing to do when the lab already rests (or works) as asked."""
+        if training == self._training_run:
+            return
         self._training_run = training
         if training:
             self.training_job.cancel()

@@ -214,10 +214,8 @@ class TrainingController(QObject):
         """Stop was not answered (the child hangs, or is suspended): end it; the app goes on."""
         if self._process is None or self._state != State.STOPPING:
             return
-        self._process.kill()                     # SIGKILL ends even a suspended process...
-        self._process.join(STUCK_REAP_S)         # ...and a busy machine may take a moment to reap it
-        if not self.shutdown(0):                 # not even gone after SIGKILL yet: look again later
-            self._stop_deadline.start(STOP_PATIENCE_MS)
+        if not self.shutdown(0):                 # SIGTERM, then SIGKILL with STUCK_REAP_S to be reaped;
+            self._stop_deadline.start(STOP_PATIENCE_MS)  # not even gone then: look again later
             return
         self.failed.emit(f"The training process did not answer Stop within {STOP_PATIENCE_MS / 1000:g} s, so "
                          "digitpad ended it. The network keeps the weights of the last update shown; "

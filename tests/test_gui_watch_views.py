@@ -254,3 +254,17 @@ def test_live_points_cover_every_step_of_each_batch(qtbot):
     np.testing.assert_allclose(watch.chart.probabilities(), probabilities_through_run(watch.history, a_drawing()))
     axis = watch.chart.plot.getAxis("left")
     assert axis.style["showValues"] and axis.label.isVisible()           # a series has its axes
+
+
+def test_the_thick_line_follows_the_answer_as_it_changes_during_a_run(qtbot):
+    chart = DrawingHistoryChart()
+    qtbot.addWidget(chart)
+    early = np.full((1, 10), 0.05)
+    early[0, 5] = 0.55                                      # a random network first reads a 5
+    later = np.full((1, 10), 0.02)
+    later[0, 3] = 0.82                                      # two batches on, it reads the 3 that was drawn
+    chart.extend([1], early)
+    chart.extend([2], early)
+    assert chart.digit() == 5
+    chart.extend([3], later)
+    assert chart.digit() == 3

@@ -109,7 +109,7 @@ class DrawingHistoryChart(QWidget):
         return np.array(self._probs).reshape(-1, 10)
 
     def digit(self) -> int | None:
-        """The digit drawn thick: the given one, else the latest answer when the lines were last chosen."""
+        """The digit drawn thick: the given one, else the latest answer."""
         return self._shown_digit
 
     def rivals(self) -> list[int]:
@@ -126,7 +126,7 @@ class DrawingHistoryChart(QWidget):
             return
         self._show_axes(True)
         probs = self.probabilities()                                  # (K, 10)
-        if choose or self._shown_digit is None:
+        if choose or self._chosen_digit() != self._shown_digit:   # the thick line follows the answer
             self._shown_digit = self._chosen_digit()
             self._rivals = top_rivals(probs, self._shown_digit, RIVALS)
             rivals = ", ".join(f"<span style='color:{c}'>{d}</span>" for d, c in zip(self._rivals, RIVAL_COLOURS))

@@ -81,7 +81,7 @@ mutate-named: $(STAMP)
 	nice -n 19 $(BIN)/python tools/named_mutants.py
 
 $(VENV)/.mutate: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[gui,test,mutate]"
+	$(BIN)/python -m pip install --quiet -e ".[test,mutate]"
 	mkdir -p out
 	touch $@
 

@@ -29,6 +29,7 @@ def test_curves_after_the_first_update_span_from_the_run_start_not_around_the_po
         low, high = plot.getViewBox().viewRange()[0]
         assert -0.01 < low <= 0 and 1 / 157 <= high < 0.05   # not -0.4 .. +0.4 around the point
     curves.add_progress(_batch(40))
+    curves.flush()                                     # redraws are throttled to a few a second
     qtbot.wait(50)
     low, high = curves.loss_plot.getViewBox().viewRange()[0]
     assert 40 / 157 <= high < 0.4 and low > -0.05          # autorange is back once there is a span
@@ -47,6 +48,7 @@ def test_drawing_chart_with_one_step_shows_steps_from_zero(qtbot):
     assert -0.1 < low <= 0 and 1 <= high < 1.2              # not 0.6 .. 1.4
     for step in range(2, 30):
         chart.append(step, np.full(10, 0.1))
+    chart.flush()                                          # redraws are throttled to a few a second
     qtbot.wait(50)
     low, high = chart.plot.getViewBox().viewRange()[0]
     assert 29 <= high < 32 and -1 < low < 1.5              # autorange follows the series again

@@ -252,6 +252,7 @@ def test_live_points_cover_every_step_of_each_batch(qtbot):
     watch.add_snapshots(records[5:])
     assert list(watch.chart.steps()) == list(range(12))
     np.testing.assert_allclose(watch.chart.probabilities(), probabilities_through_run(watch.history, a_drawing()))
+    watch.chart.flush()                                                 # redraws are throttled to a few a second
     axis = watch.chart.plot.getAxis("left")
     assert axis.style["showValues"] and axis.label.isVisible()           # a series has its axes
 

@@ -243,6 +243,7 @@ def test_curves_say_no_data_yet_then_plot_plain_numbers(qtbot):
     for step in range(1, 101):                                      # a loss of 0.10 .. 0.16
         curves.add_progress(progress("batch", 1, step, 0.16 - step * 0.0006, 0.95))
     curves.add_progress(progress("epoch", 1, 100, 0.12, 0.96))
+    curves.flush()                                                  # redraws are throttled to a few a second
     qtbot.wait(50)
     assert not any(text.isVisible() for text in curves._no_data.values())
     assert loss_axis.style["showValues"] and loss_axis.label.isVisible()

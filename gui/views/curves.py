@@ -8,6 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from gui.views.redraw import RedrawThrottle
+
 TRAIN_COLOUR, TEST_COLOUR = "#3b6fb6", "#d9544d"
 TRAIN_PEN = pg.mkPen(TRAIN_COLOUR, width=2)
 TEST_BRUSH = pg.mkBrush(TEST_COLOUR)
@@ -50,6 +52,7 @@ class TrainingCurves(QWidget):
         self._test_acc = self.accuracy_plot.plot([], [], pen=None, symbol="o", symbolSize=7,
                                                  symbolBrush=TEST_BRUSH)
         self._no_data = {}
+        self._throttle = RedrawThrottle(self._redraw, parent=self)    # at most ~4 redraws a second
         for plot in self.plots():
             text = pg.TextItem(anchor=(0.5, 0.5))
             text.setTextWidth(NO_DATA_WIDTH)   # lets the lines centre
@@ -79,6 +82,7 @@ class TrainingCurves(QWidget):
     def clear(self) -> None:
         self._points = {"train_x": [], "train_loss": [], "train_acc": [],
                         "test_x": [], "test_loss": [], "test_acc": []}
+        self._throttle.cancel()
         self._redraw()
 
     def add_progress(self, progress) -> None:
@@ -94,7 +98,11 @@ class TrainingCurves(QWidget):
             points["train_x"].append(x)
             points["train_loss"].append(progress.loss)
             points["train_acc"].append(100 * progress.accuracy)
-        self._redraw()
+        self._throttle.request()
+
+    def flush(self) -> None:
+        """Draw the points added so far now, not at the throttle's next turn."""
+        self._throttle.flush()
 
     def point_count(self) -> int:
         return len(self._points["train_x"]) + len(self._points["test_x"])

@@ -11,6 +11,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.replay import top_rivals
+from gui.views.redraw import RedrawThrottle
 
 RIVALS = 3
 DIGIT_COLOUR = "#d9544d"
@@ -45,6 +46,7 @@ class DrawingHistoryChart(QWidget):
         self._probs: list[np.ndarray] = []
         self._digit: int | None = None
         self._rivals: list[int] = []
+        self._throttle = RedrawThrottle(self._redraw_live, parent=self)    # live points: ~4 redraws a second
         self.clear("Draw a digit, then train: its probabilities appear here")
 
     def sizeHint(self) -> QSize:
@@ -55,6 +57,8 @@ class DrawingHistoryChart(QWidget):
         self._steps, self._probs, self._digit, self._rivals = [], [], None, []
         self._shown_digit = None                            # the digit drawn thick (chosen with the rivals)
         self._batches = 0                                   # live batches since the series was set
+        self._choose_pending = False
+        self._throttle.cancel()
         for line in self._lines:
             line.setData([], [])
         self.cursor.hide()
@@ -75,6 +79,8 @@ class DrawingHistoryChart(QWidget):
         self._probs = list(np.asarray(probabilities, dtype=np.float64))
         self._digit = digit
         self._batches = 0
+        self._choose_pending = False
+        self._throttle.cancel()
         self._redraw(choose=True)
 
     def append(self, step: int, probabilities: np.ndarray) -> None:
@@ -92,7 +98,16 @@ class DrawingHistoryChart(QWidget):
                 added += 1
         if added:
             self._batches += 1
-            self._redraw(choose=self._batches % 10 == 1)    # the first batch, then every tenth
+            self._choose_pending |= self._batches % 10 == 1    # the first batch, then every tenth
+            self._throttle.request()
+
+    def flush(self) -> None:
+        """Draw the live points added so far now, not at the throttle's next turn."""
+        self._throttle.flush()
+
+    def _redraw_live(self) -> None:
+        choose, self._choose_pending = self._choose_pending, False
+        self._redraw(choose)
 
     def set_cursor(self, step: int | None) -> None:
         if step is None:
@@ -103,6 +118,7 @@ class DrawingHistoryChart(QWidget):
 
     # ---- reading (tests) --------------------------------------------------------------------
     def steps(self) -> np.ndarray:
+        """The steps of the series, live points included (drawn or about to be)."""
         return np.array(self._steps, dtype=np.int64)
 
     def probabilities(self) -> np.ndarray:
@@ -110,9 +126,11 @@ class DrawingHistoryChart(QWidget):
 
     def digit(self) -> int | None:
         """The digit drawn thick: the given one, else the latest answer."""
+        self.flush()
         return self._shown_digit
 
     def rivals(self) -> list[int]:
+        self.flush()
         return list(self._rivals)
 
     # ---- drawing ----------------------------------------------------------------------------

@@ -27,7 +27,11 @@ class Prediction:
 
 def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
     """canvas (H, W) ink-high -> Prediction, or None when nothing recognisable is drawn."""
-    prepared = prepare_canvas(canvas_array)              # (28, 28) or None
+    return predict_prepared(model, prepare_canvas(canvas_array))
+
+
+def predict_prepared(model, prepared: np.ndarray | None) -> Prediction | None:
+    """prepare_canvas's (28, 28) result (None: nothing recognisable) -> Prediction or None."""
     if prepared is None:
         return None
     image, probabilities, feature_maps = model.read(prepared)   # (28, 28), (10,), (26, 26, F): one pass
@@ -44,6 +48,7 @@ class LivePredictor(QObject):
         self._canvas = canvas
         self._model = model
         self._latest: Prediction | None = None
+        self._prepared = (None, None)    # (canvas array, prepare_canvas of it): weights change more often
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
@@ -78,5 +83,14 @@ class LivePredictor(QObject):
         if self._canvas.is_blank():
             self._latest = None
         else:
-            self._latest = predict_drawing(self._model, self._canvas.to_array())
+            canvas = self._canvas.to_array()                 # (H, W)
+            self._latest = predict_prepared(self._model, self._prepare(canvas))
         self.updated.emit(self._latest)
+
+    def _prepare(self, canvas: np.ndarray) -> np.ndarray | None:
+        """prepare_canvas(canvas), reused while the drawing stays the same (training updates, scrubbing)."""
+        last_canvas, prepared = self._prepared
+        if last_canvas is None or not np.array_equal(canvas, last_canvas):
+            prepared = prepare_canvas(canvas)
+            self._prepared = (canvas, prepared)
+        return prepared

@@ -108,3 +108,24 @@ def test_stop_drops_a_pending_update_and_set_model_answers_at_once(setup, qtbot)
     other = CountingModel()
     predictor.set_model(other)
     assert other.calls == 1 and len(answers) == 1
+
+
+def test_new_weights_reuse_the_laid_out_drawing_a_new_drawing_is_laid_out_again(qtbot, monkeypatch):
+    import gui.live_prediction as live
+    from core.preprocess import prepare_canvas
+
+    layouts = []
+    monkeypatch.setattr(live, "prepare_canvas", lambda canvas: layouts.append(1) or prepare_canvas(canvas))
+    paper = Paper()
+    paper.ink_bar(100)
+    predictor = LivePredictor(paper, CNN(seed=0))
+    predictor.update_now()
+    first = predictor.latest()
+    for seed in (1, 2, 3):                               # training updates: the drawing stays
+        predictor.set_model(CNN(seed=seed))
+    assert len(layouts) == 1
+    np.testing.assert_allclose(predictor.latest().probabilities, CNN(seed=3).read(first.drawn)[1])
+    paper.ink_bar(200)                                   # a second stroke
+    predictor.update_now()
+    assert len(layouts) == 2
+    np.testing.assert_array_equal(predictor.latest().drawn, prepare_canvas(paper.to_array()))

@@ -175,3 +175,49 @@ def test_the_relay_passes_unreadable_bytes_on_as_something_the_window_refuses(qt
     assert not isinstance(unreadable, Report) and last == Outcome(Result.FINISHED)
     gui = vars(TrainingController)["_handle"].dispatcher
     assert gui.dispatch(type(unreadable)) is gui.dispatch(object)   # no handler: the controller refuses it
+
+
+class _Running:
+    """Stands in for the child process: the controller only asks whether a run is on."""
+
+
+def _controller_with_a_run(qtbot):
+    controller = TrainingController()
+    controller._process, controller._run = _Running(), 1
+    return controller
+
+
+def test_reports_are_handled_one_per_event_loop_turn_in_order_the_newest_weights_only(qtbot):
+    from PySide6.QtCore import QTimer
+
+    controller = _controller_with_a_run(qtbot)
+    seen = []
+    controller.progressed.connect(lambda progress: seen.append(("progress", progress)))
+    controller.paramsUpdated.connect(lambda params: seen.append(("params", params["tag"])))
+    turns = QTimer()                                     # marks each event-loop turn in `seen`
+    turns.setInterval(0)
+    turns.timeout.connect(lambda: seen.append(("turn", None)))
+    for report in (ProgressReport("p1"), Params({"tag": "old"}), Params({"tag": "new"}), ProgressReport("p2"),
+                   ProgressReport("p3")):
+        controller._dispatch(1, report)                  # as the relay's queued signal delivers them
+    assert seen == []                                    # nothing handled inside the signal's delivery
+    turns.start()
+    qtbot.waitUntil(lambda: len([kind for kind, _ in seen if kind != "turn"]) == 4, timeout=2000)
+    turns.stop()
+    handled = [(kind, value) for kind, value in seen if kind != "turn"]
+    assert handled == [("progress", "p1"), ("params", "new"), ("progress", "p2"), ("progress", "p3")]
+    kinds_in_order = [kind for kind, _ in seen]
+    adjacent = [a for a, b in zip(kinds_in_order, kinds_in_order[1:]) if a != "turn" and b != "turn"]
+    assert adjacent == []                                  # another turn between any two reports
+
+
+def test_reports_of_an_ended_run_are_dropped(qtbot):
+    controller = _controller_with_a_run(qtbot)
+    seen = []
+    controller.progressed.connect(seen.append)
+    controller._dispatch(1, ProgressReport("old run"))
+    controller._run = 2                                  # a new run began before the old report's turn
+    controller._dispatch(2, ProgressReport("this run"))
+    qtbot.waitUntil(lambda: seen == ["this run"], timeout=2000)
+    qtbot.wait(20)
+    assert seen == ["this run"]

@@ -10,12 +10,16 @@ at a lower priority, so the GUI gets the CPU first.
 
 `ReportRelay` (a QThread) blocks on the child's report pipe and emits each report; it is
 connected to `TrainingController`, a QObject in the GUI thread, so Qt queues the reports into
-the GUI thread. Widgets and tests listen to the controller only. The messages both ways are
+the GUI thread. The controller queues them and handles one per event-loop turn (a weight
+update and a batch of snapshots together kept the loop busy for 20-50 ms on a loaded machine; one
+at a time, the pen's moves and paints get their turn between them); of several weight updates
+waiting, only the newest is shown. Widgets and tests listen to the controller only. The messages both ways are
 the typed ones of gui.training.messages, dispatched by type (TrainingController._handle); a
 report with no handler ends the run as failed.
 """
 import logging
 import multiprocessing
+from collections import deque
 import multiprocessing.connection
 import signal
 from dataclasses import dataclass
@@ -131,6 +135,10 @@ class TrainingController(QObject):
         self._stop_deadline = QTimer(self)     # Stop gives up on a stuck child after STOP_PATIENCE_MS
         self._stop_deadline.setSingleShot(True)
         self._stop_deadline.timeout.connect(self._end_stuck_child)
+        self._reports: deque[tuple[int, object]] = deque()   # (run, report) received, not yet handled
+        self._pump = QTimer(self)              # handles one queued report per event-loop turn
+        self._pump.setInterval(0)
+        self._pump.timeout.connect(self._handle_next)
 
     def state(self) -> State:
         return self._state
@@ -268,8 +276,19 @@ class TrainingController(QObject):
 
     @Slot(int, object)
     def _dispatch(self, run: int, report) -> None:
+        self._reports.append((run, report))
+        if not self._pump.isActive():
+            self._pump.start()
+
+    def _handle_next(self) -> None:
+        if not self._reports:
+            self._pump.stop()
+            return
+        run, report = self._reports.popleft()
         if run != self._run or self._process is None:    # queued before a shutdown: that run is over
             return
+        if isinstance(report, Params) and any(isinstance(later, Params) for _, later in self._reports):
+            return                                       # a newer weight update is already waiting
         try:
             self._handle(report)
         except ProtocolError as error:

@@ -4,10 +4,13 @@ Axes show plain numbers (no SI scaling such as "x0.001"); the key to the two ser
 plot's title, so it never covers a point; before the first run each plot says there is no data yet
 instead of showing empty axes.
 """
+import math
+
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from gui.views.axis_range import snapped_range
 from gui.views.redraw import RedrawThrottle
 
 TRAIN_COLOUR, TEST_COLOUR = "#3b6fb6", "#d9544d"
@@ -18,6 +21,8 @@ AXES = ("left", "bottom")
 NO_DATA_WIDTH = 200
 PADDING = 0.05
 SINGLE_POINT_MIN_SPAN = 0.01   # epochs shown when the only point sits at 0
+MIN_LOSS_SPAN = 0.01
+ACCURACY_RANGE = (0, 100)
 
 
 def title_with_key(title: str) -> str:
@@ -52,6 +57,7 @@ class TrainingCurves(QWidget):
         self._test_acc = self.accuracy_plot.plot([], [], pen=None, symbol="o", symbolSize=7,
                                                  symbolBrush=TEST_BRUSH)
         self._no_data = {}
+        self._empty_shown = None                                      # the empty state the axes show
         self._throttle = RedrawThrottle(self._redraw, parent=self)    # at most ~4 redraws a second
         for plot in self.plots():
             text = pg.TextItem(anchor=(0.5, 0.5))
@@ -117,10 +123,15 @@ class TrainingCurves(QWidget):
         self._train_acc.setData(p["train_x"], p["train_acc"])
         self._test_loss.setData(p["test_x"], p["test_loss"])
         self._test_acc.setData(p["test_x"], p["test_acc"])
-        self._show_empty_state(self.is_empty())
+        empty = self.is_empty()
+        if empty != self._empty_shown:
+            self._show_empty_state(empty)
+        if not empty:
+            self._follow_the_data()
 
     def _show_empty_state(self, empty: bool) -> None:
         """Without data: a sentence in place of axes, ticks and grid that would mean nothing."""
+        self._empty_shown = empty
         for plot in self.plots():
             self._no_data[plot].setVisible(empty)
             for name in AXES:
@@ -130,17 +141,20 @@ class TrainingCurves(QWidget):
                 axis.setPen(pg.mkPen(None) if empty else pg.mkPen(pg.getConfigOption("foreground")))
                 axis.showLabel(not empty)
             view = plot.getViewBox()
+            view.disableAutoRange()        # the ranges are set from the data, in round steps
             if empty:
                 view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-                view.disableAutoRange()
-            else:
-                view.enableAutoRange(x=True, y=plot is self.loss_plot)
-                if plot is self.accuracy_plot:
-                    view.setYRange(0, 100, padding=PADDING)
-                self._avoid_a_point_wide_x_axis(view)
+        self._ranges = None
 
-    def _avoid_a_point_wide_x_axis(self, view) -> None:
-        """One x value (the run's first update): span from the run's start, not -0.4 .. +0.4 around it."""
-        xs = self._points["train_x"] + self._points["test_x"]
-        if min(xs) == max(xs):
-            view.setXRange(0, max(xs[0], SINGLE_POINT_MIN_SPAN), padding=PADDING)
+    def _follow_the_data(self) -> None:
+        """Epochs from the run's start to a round number past the last point; the loss's range in round
+        steps around its values. Set only when they change: one paint, axes laid out once."""
+        p = self._points
+        x_range = snapped_range(0, max(p["train_x"] + p["test_x"]), min_span=SINGLE_POINT_MIN_SPAN)
+        losses = [loss for loss in p["train_loss"] + p["test_loss"] if math.isfinite(loss)]
+        loss_range = snapped_range(min(losses), max(losses), min_span=MIN_LOSS_SPAN) if losses else (0, 1)
+        if (x_range, loss_range) == self._ranges:
+            return
+        self._ranges = x_range, loss_range
+        self.loss_plot.getViewBox().setRange(xRange=x_range, yRange=loss_range, padding=PADDING)
+        self.accuracy_plot.getViewBox().setRange(xRange=x_range, yRange=ACCURACY_RANGE, padding=PADDING)

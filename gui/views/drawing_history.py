@@ -11,11 +11,13 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.replay import top_rivals
+from gui.views.axis_range import snapped_range
 from gui.views.redraw import RedrawThrottle
 
 RIVALS = 3
 DIGIT_COLOUR = "#d9544d"
 RIVAL_COLOURS = ("#3b6fb6", "#4f9a5a", "#b07d2b")
+X_PADDING = 0.02
 
 
 class DrawingHistoryChart(QWidget):
@@ -25,7 +27,8 @@ class DrawingHistoryChart(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "probability", units="%")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setYRange(0, 100, padding=0.02)
+        self.plot.setYRange(0, 100, padding=X_PADDING)
+        self.plot.getViewBox().disableAutoRange()         # x follows the steps in round numbers (_redraw)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -63,9 +66,15 @@ class DrawingHistoryChart(QWidget):
             line.setData([], [])
         self.cursor.hide()
         self.plot.setTitle(message, size="9pt")
+        self._axes_shown = None
+        self._x_range = None
         self._show_axes(False)          # no series: no axes that would mean nothing
 
     def _show_axes(self, shown: bool) -> None:
+        """Values, label, grid and line of both axes; restyled only on a change (it lays them out anew)."""
+        if shown == self._axes_shown:
+            return
+        self._axes_shown = shown
         for name in ("left", "bottom"):
             axis = self.plot.getAxis(name)
             axis.setStyle(showValues=shown)
@@ -151,10 +160,10 @@ class DrawingHistoryChart(QWidget):
             self.plot.setTitle(f"Your drawing through the run: <b style='color:{DIGIT_COLOUR}'>"
                                f"{self._shown_digit}</b> (thick) vs rivals {rivals}", size="9pt")
         x = np.array(self._steps)
-        if len(x) == 1:                     # one step: from the run's start, not a point-wide axis
-            self.plot.setXRange(0, max(int(x[0]), 1), padding=0.02)
-        else:
-            self.plot.enableAutoRange(x=True)
+        x_range = snapped_range(min(0, int(x[0])), int(x[-1]), min_span=1)   # from the run's start
+        if x_range != self._x_range:
+            self._x_range = x_range
+            self.plot.setXRange(*x_range, padding=X_PADDING)
         for i, (line, d) in enumerate(zip(self._lines, [self._shown_digit, *self._rivals])):
             colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]
             line.setPen(pg.mkPen(colour, width=3 if i == 0 else 1.5))

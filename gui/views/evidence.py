@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import explain
+from gui.views.axis_range import snapped_range
 from gui.views.colormap import diverging_rgb, paper_rgb, symmetric_limit
 from gui.views.tiles import TileGrid
 
@@ -103,6 +104,8 @@ class EvidenceView(QWidget):
         plot.addLine(y=0, pen=pg.mkPen("#9aa0aa"))
         self.bar_item = pg.BarGraphItem(x=[], height=[], width=0.7)
         plot.addItem(self.bar_item)
+        plot.getViewBox().disableAutoRange()   # set from the bars in round steps: one paint per refresh
+        self._bar_range = None
         return plot
 
     # ---- public API ---------------------------------------------------------------------------
@@ -179,6 +182,11 @@ class EvidenceView(QWidget):
         brushes = [BAR_FOR if v >= 0 else BAR_AGAINST for v in bars] + [BAR_BIAS]
         x = np.arange(1, len(heights) + 1)
         self.bar_item.setOpts(x=x, height=heights, brushes=brushes)
+        bar_range = (0.4, len(heights) + 0.6), snapped_range(min(0.0, heights.min()), max(0.0, heights.max()),
+                                                             steps=5, min_span=0.1)
+        if bar_range != self._bar_range:
+            self._bar_range = bar_range
+            self.bars.getViewBox().setRange(xRange=bar_range[0], yRange=bar_range[1], padding=0.05)
         if self._ticks != len(bars):
             self._ticks = len(bars)
             self.bars.getAxis("bottom").setTicks(

@@ -338,7 +338,7 @@ def main(argv=None) -> int:
     os.environ["DIGITPAD_USER_DIR"] = str(private / "user")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from gui.app import make_app
+    from gui.app import freeze_startup_objects, make_app
     app = make_app([sys.argv[0]])
     from gui.main_window import MainWindow
     from gui.panels.watch_controls import CONTINUE
@@ -346,6 +346,7 @@ def main(argv=None) -> int:
     window = MainWindow()
     window.resize(1280, 860)
     window.show()
+    freeze_startup_objects()                    # as gui.app.main does
     run_for(200)
 
     with busy_program(args.busy_program):

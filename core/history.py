@@ -139,8 +139,22 @@ class History:
             self.stride *= 2
         keep = np.flatnonzero(offsets % self.stride == 0)       # always includes index 0
         for array in self._arrays.values():
-            array[:len(keep)] = array[keep]
+            _compact(array, keep)
         self._steps[:len(keep)] = steps[keep]
         self._metrics[:len(keep)] = [self._metrics[i] for i in keep]
         del self._metrics[len(keep):]
         self._count = len(keep)
+
+
+THIN_CHUNK = 64   # snapshots moved per copy while thinning: a few MB at a time, never a budget-sized temporary
+
+
+def _compact(array: np.ndarray, keep: np.ndarray) -> None:
+    """array[:len(keep)] = array[keep] in place, keep increasing, chunk by chunk.
+
+    `array[keep]` in one go would first build a copy of half the budget (32 MB, 20-30 ms of
+    allocation and copying in the GUI thread); chunks are safe because keep[j] >= j: a chunk
+    is read before it is written and never overwrites rows a later chunk still has to read."""
+    for start in range(0, len(keep), THIN_CHUNK):
+        rows = keep[start:start + THIN_CHUNK]                    # (<= THIN_CHUNK,)
+        array[start:start + len(rows)] = array[rows]

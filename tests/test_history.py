@@ -77,6 +77,26 @@ def test_long_runs_stay_in_budget_evenly_spaced_with_first_and_latest(capacity, 
     assert len(history) >= min(capacity, 1000) // 2                  # thinning keeps at least half the slots
 
 
+def test_values_travel_with_their_steps_through_many_thinnings_of_a_large_history():
+    history = filled(300, range(5000))              # 150+ snapshots kept: thinning moves them in several chunks
+    steps = history.steps()
+    assert len(steps) > 2 * 64
+    assert [history.at(i).params["w"][0, 0] for i in range(len(steps))] == list(steps)
+    assert [history.metrics_at(i) for i in range(len(steps) - 1)] == [{"loss": 1.0 / (s + 1)} for s in steps[:-1]]
+
+
+@pytest.mark.parametrize("kept", [1, 63, 64, 65, 200])
+def test_compacting_in_chunks_equals_gathering_the_rows(kept):
+    from core.history import _compact
+
+    rng = np.random.default_rng(kept)
+    array = rng.normal(size=(400, 3, 2))
+    keep = np.sort(rng.choice(400, kept, replace=False))
+    expected = array[keep].copy()
+    _compact(array, keep)
+    np.testing.assert_array_equal(array[:kept], expected)
+
+
 def test_steps_must_increase_and_budget_must_fit_two_snapshots():
     history = filled(4, [3])
     with pytest.raises(ValueError, match="not after"):

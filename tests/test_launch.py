@@ -99,3 +99,32 @@ def test_digitpad_without_a_display_stops_with_one_message():
 def test_the_ubuntu_rename_is_mentioned_only_when_glib_is_missing():
     assert "libglib2.0-0t64" not in explain({"libxcb-icccm.so.4": "libxcb-icccm4"})
     assert "libglib2.0-0t64" in explain({"libglib-2.0.so.0": "libglib2.0-0"})
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_full_passes():
+    import gc
+
+    from gui.app import freeze_startup_objects
+
+    survivor = [["made before"]]                        # a start-up object: tracked until frozen
+    assert gc.is_tracked(survivor)
+    try:
+        freeze_startup_objects()
+        assert gc.get_freeze_count() > 1000
+        assert not any(obj is survivor for obj in gc.get_objects())     # no generation walks it any more
+    finally:
+        gc.unfreeze()
+
+
+def test_the_gui_process_does_its_numpy_work_on_one_blas_thread(qapp):
+    from threadpoolctl import ThreadpoolController
+
+    from gui.app import make_app
+
+    controller = ThreadpoolController()
+    if not controller.select(user_api="blas").lib_controllers:
+        pytest.skip("NumPy here has no BLAS library threadpoolctl can see")
+    with controller.limit(limits=2, user_api="blas"):          # as a 2-core machine starts; restored after
+        make_app()
+        assert [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers] == \
+            [1] * len(controller.select(user_api="blas").lib_controllers)

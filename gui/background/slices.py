@@ -6,17 +6,10 @@ then lets the event loop handle input and painting before the next slice. No thr
 or model is ever touched from another thread, and starting a new job simply drops the old one.
 """
 import time
-from functools import cache
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from threadpoolctl import ThreadpoolController
 
 SLICE_MS = 8.0
-
-
-@cache
-def _blas():
-    return ThreadpoolController()
 
 
 class SlicedJob(QObject):
@@ -61,10 +54,7 @@ class SlicedJob(QObject):
             self._timer.stop()
             return
         end = time.perf_counter() + self._slice_s if deadline is None else deadline
-        # One BLAS thread: on these mid-sized products, waking a second one costs more than it gives
-        # (and on a busy machine, several times more); it also leaves the other core to the window.
-        with _blas().limit(limits=1, user_api="blas"):
-            self._run_steps(steps, end)
+        self._run_steps(steps, end)       # on one BLAS thread, as all the GUI's work (gui.app.one_blas_thread)
 
     def _run_steps(self, steps, end) -> None:
         while True:

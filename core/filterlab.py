@@ -58,9 +58,13 @@ def accuracy(net, images, labels) -> float:
     return correct / seen if seen else float("nan")
 
 
-def pooled_features(net, images) -> np.ndarray:
-    """images (N, 28, 28) 0..255 -> the pooled maps flattened as the output layer reads them, (N, 13*13*F)."""
-    pooled = net.pool.forward(net.conv.forward(net._normalise(images)))  # (N, 13, 13, F)
+def pooled_features(net, images, seen=False) -> np.ndarray:
+    """images (N, 28, 28) 0..255 -> the pooled maps flattened as the output layer reads them, (N, 13*13*F).
+
+    seen: the images are already as the network reads them (net.read's first value), so its input
+    stage is not run on them again; by default they are digits as drawn (MNIST's, the user's samples).
+    """
+    pooled = net.pool.forward(net.conv.forward(net._normalise(images, seen)))  # (N, 13, 13, F)
     return pooled.reshape(len(pooled), -1)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from core import atomic
 from core.errors import ModelFileError
 from core.mnist_format import NUM_CLASSES
-from core.safefile import FileRejected, NpzArchive
+from core.safefile import FileRejected, NpzArchive, Rejection
 
 FORMAT_VERSION = 1
 MAX_FILTERS = 256
@@ -104,11 +104,11 @@ def _deskew_flag(path, archive) -> bool:
 
 
 def _rejected(path, rejected: FileRejected) -> ModelFileError:
-    if rejected.missing:
+    if rejected.kind is Rejection.MISSING:
         return ModelFileError(f"No model file at {path}.")
-    if rejected.reason == "it is a folder, not a file":
+    if rejected.kind is Rejection.FOLDER:
         return ModelFileError(f"{path} is a folder, not a model file.")
-    if rejected.reason in ("it is empty", "it is not an .npz archive"):
+    if rejected.kind is Rejection.NOT_AN_ARCHIVE:
         return ModelFileError(f"{path} is not a model file (not an .npz archive): {rejected.reason}.")
     return ModelFileError(f"Cannot read the model file {path}: {rejected.reason}. Open a file saved by digitpad.")
 

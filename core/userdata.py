@@ -32,7 +32,7 @@ import numpy as np
 from core import atomic, paths
 from core.errors import DataError
 from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
-from core.safefile import FileRejected, NpzArchive, os_reason, path_problem, shown_path
+from core.safefile import FileRejected, NpzArchive, Rejection, os_reason, path_problem, shown_path
 
 try:
     import fcntl
@@ -230,7 +230,7 @@ def read_samples(path):
                 problem = _labels_problem(labels)
     except FileRejected as rejected:
         reason = rejected.reason
-        if reason in ("it is empty", "it is not an .npz archive"):
+        if rejected.kind is Rejection.NOT_AN_ARCHIVE:
             reason = f"{reason} (it may have been damaged or replaced by another file)"
         raise DataError(f"Your handwriting samples file {path} could not be read: {reason}. "
                         "The file was left as it is.") from None

@@ -21,6 +21,7 @@ import numpy as np
 
 from core.losses import softmax
 from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
+from core.steps import run_to_end
 
 CONV_SIDE = IMAGE_SIDE - 2  # 26
 POOLED_SIDE = CONV_SIDE // 2  # 13
@@ -180,10 +181,7 @@ def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
     smallest first, as long as it still does, so few pixels stay changed. If `max_steps` are not
     enough, the last attempt is returned.
     """
-    result = None
-    for result in fool_steps(net, image, target, max_steps):
-        pass
-    return result
+    return run_to_end(fool_steps(net, image, target, max_steps))
 
 
 def fool_steps(net, image, target, max_steps=FOOL_MAX_STEPS):

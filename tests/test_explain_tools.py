@@ -146,3 +146,18 @@ def test_pca_puts_the_most_spread_along_the_first_axis():
     assert abs(projection.components[0, 0]) > 0.99 and abs(projection.components[1, 1]) > 0.99
     assert projection.project(points).mean(axis=0) == pytest.approx([0, 0], abs=1e-9)
     assert projection.variance[0] == pytest.approx(100, rel=0.2)
+
+
+def test_run_to_end_returns_the_last_step_and_runs_every_step():
+    from core.steps import run_to_end
+
+    ran = []
+
+    def steps():
+        for i in range(4):
+            ran.append(i)
+            yield i * 10
+
+    assert run_to_end(steps()) == 30 and ran == [0, 1, 2, 3]
+    assert run_to_end(iter(()), default=(0, 0)) == (0, 0)
+    assert run_to_end(iter(())) is None

@@ -95,6 +95,7 @@ def choice_from(args):
 
 def check_ranges(args):
     """ValueError naming the first flag whose value digitpad cannot use (TrainConfig checks the rest)."""
+    from core.checks import first_failed
     from core.modelfile import MAX_FILTERS   # a model with more filters is never loaded
 
     checks = (
@@ -103,9 +104,7 @@ def check_ranges(args):
         (args.epochs <= MAX_EPOCHS, f"--epochs must be at most {MAX_EPOCHS:,}"),
         (args.batch_size <= MAX_BATCH_SIZE, f"--batch-size must be at most {MAX_BATCH_SIZE:,}"),
     )
-    for ok, message in checks:
-        if not ok:
-            raise ValueError(message)
+    first_failed(checks)
 
 
 def main(argv=None):

@@ -250,3 +250,12 @@ def test_a_regular_file_opens_for_blocking_binary_reads(tmp_path):
     path.write_bytes(b"abc")
     with safefile.open_regular(path) as stream:
         assert os.get_blocking(stream.fileno()) and stream.read() == b"abc"
+
+
+def test_the_first_failed_check_is_the_one_raised():
+    from core.checks import first_failed
+
+    first_failed([(True, "fine"), (1 > 0, "also fine")])               # nothing fails: nothing raised
+    first_failed([])
+    with pytest.raises(ValueError, match="^second$"):
+        first_failed([(True, "first"), (False, "second"), (False, "third")])

@@ -20,11 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.losses import softmax
-from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
+from core.mnist_format import CONV_SIDE, IMAGE_SHAPE, NUM_CLASSES, POOLED_SIDE
 from core.steps import run_to_end
-
-CONV_SIDE = IMAGE_SIDE - 2  # 26
-POOLED_SIDE = CONV_SIDE // 2  # 13
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ without a thread. Each works on the network it is given: pass a copy if the orig
 """
 import numpy as np
 
-from core.explain import POOLED_SIDE
 from core.losses import cross_entropy
+from core.mnist_format import POOLED_SIDE
 from core.optim import SGD
 from core.steps import run_to_end
 

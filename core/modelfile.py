@@ -14,7 +14,7 @@ import numpy as np
 
 from core import atomic
 from core.errors import ModelFileError
-from core.mnist_format import NUM_CLASSES
+from core.mnist_format import NUM_CLASSES, POOLED_SIDE
 from core.safefile import FileRejected, NpzArchive, Rejection
 
 FORMAT_VERSION = 1
@@ -134,7 +134,7 @@ def shapes_problem(shapes) -> str | None:
     if len(filters) != 3 or filters[1:] != (3, 3) or not 1 <= filters[0] <= MAX_FILTERS:
         return f"conv.filters has shape {filters}; expected (F, 3, 3) with F from 1 to {MAX_FILTERS}"
     num_filters = filters[0]
-    expected = {"softmax.weights": (13 * 13 * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
+    expected = {"softmax.weights": (POOLED_SIDE * POOLED_SIDE * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
     for key, shape in expected.items():
         if shapes[key] != shape:
             return f"{key} has shape {shapes[key]}; a model with {num_filters} filters needs {shape}"

@@ -13,7 +13,7 @@ from core import modelfile
 from core.deskew import deskew as deskewed
 from core.layers import Conv3x3, MaxPool2, Softmax
 from core.losses import cross_entropy, softmax
-from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES, POOLED_SIDE
 
 
 class CNN:
@@ -22,10 +22,9 @@ class CNN:
         self.num_filters = num_filters
         self.deskew = bool(deskew)  # the input stage deskews every image; recorded in the model file
         self.dtype = np.dtype(dtype)
-        pooled = (IMAGE_SIDE - 2) // 2  # 13
         self.conv = Conv3x3(num_filters, rng, self.dtype)
         self.pool = MaxPool2()
-        self.softmax = Softmax(pooled * pooled * num_filters, NUM_CLASSES, rng, self.dtype)
+        self.softmax = Softmax(POOLED_SIDE * POOLED_SIDE * num_filters, NUM_CLASSES, rng, self.dtype)
         self.layers = {"conv": self.conv, "pool": self.pool, "softmax": self.softmax}
         # One flat view of every parameter, keyed "layer.name"; the arrays are the layers' own,
         # so an optimizer updating them in place updates the network.

@@ -219,3 +219,14 @@ def test_images_already_as_the_network_reads_them_skip_its_input_stage():
     np.testing.assert_allclose(seen_loss, model.forward_backward(image, labels)[0], rtol=1e-6)
     with pytest.raises(ValueError):
         model.predict(np.zeros((27, 28)), seen=True)
+
+
+def test_the_map_sides_are_what_the_layers_make_of_a_digit():
+    from core.mnist_format import CONV_SIDE, POOLED_SIDE
+    from core.modelfile import shapes_problem
+
+    model = CNN(num_filters=3, seed=0)
+    maps = model.conv.forward(np.zeros((1, 28, 28), np.float32))
+    assert maps.shape == (1, CONV_SIDE, CONV_SIDE, 3)
+    assert model.pool.forward(maps).shape == (1, POOLED_SIDE, POOLED_SIDE, 3)
+    assert shapes_problem({key: array.shape for key, array in model.params.items()}) is None

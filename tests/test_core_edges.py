@@ -162,14 +162,23 @@ def test_the_legend_has_nine_stops_by_default():
 
 
 def test_no_free_temporary_name_is_a_save_error(tmp_path, monkeypatch):
+    import os
+
     from core import download
     from core.errors import DataError
 
+    tried = []
+
+    def every_name_taken(path, flags, *args):
+        tried.append(os.path.basename(path))
+        raise FileExistsError(errno.EEXIST, "File exists")
+
     monkeypatch.setattr(download.tempfile, "TMP_MAX", 3)
-    monkeypatch.setattr(download.secrets, "token_hex", lambda n: "same")
-    (tmp_path / ".x.gz.same.part").write_bytes(b"taken")
-    with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: no free temporary name in "):
+    monkeypatch.setattr(os, "open", every_name_taken)
+    with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: No usable temporary file name found\.$"):
         download._create_temp(tmp_path / "x.gz", "x.gz")
+    assert len(tried) == 3 and len(set(tried)) == 3          # three different names, then it gave up
+    assert all(name.startswith(".x.gz.") and name.endswith(".part") for name in tried)
     assert not download._in_flight
 
 

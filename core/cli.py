@@ -95,6 +95,7 @@ def choice_from(args):
 
 def check_ranges(args):
     """ValueError naming the first flag whose value digitpad cannot use (TrainConfig checks the rest)."""
+    from core.checks import first_failed
     from core.modelfile import MAX_FILTERS   # a model with more filters is never loaded
 
     checks = (
@@ -103,9 +104,7 @@ def check_ranges(args):
         (args.epochs <= MAX_EPOCHS, f"--epochs must be at most {MAX_EPOCHS:,}"),
         (args.batch_size <= MAX_BATCH_SIZE, f"--batch-size must be at most {MAX_BATCH_SIZE:,}"),
     )
-    for ok, message in checks:
-        if not ok:
-            raise ValueError(message)
+    first_failed(checks)
 
 
 def main(argv=None):
@@ -116,13 +115,12 @@ def main(argv=None):
         interrupted.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.default_int_handler
     try:
-        previous = signal.signal(signal.SIGINT, interrupt)
-        _stdout_closed = False
-        safe_output_streams()
-        status = _main(argv)
-        sys.stdout.flush()     # a closed pipe shows here, not in the interpreter's last flush
+        with _sigint_handled_by(interrupt):
+            _stdout_closed = False
+            safe_output_streams()
+            status = _main(argv)
+            sys.stdout.flush()     # a closed pipe shows here, not in the interpreter's last flush
         return EXIT_CLOSED_PIPE if status == 0 and _stdout_closed else status
     except KeyboardInterrupt:  # outside training (loading, download, second Ctrl+C): nothing half-written stays
         _print_quietly(INTERRUPTED)
@@ -135,6 +133,14 @@ def main(argv=None):
             _print_quietly(INTERRUPTED)
             return EXIT_INTERRUPTED
         raise
+
+
+@contextlib.contextmanager
+def _sigint_handled_by(handler):
+    """While inside, Ctrl+C (SIGINT) calls handler(signum, frame); the previous handler comes back after."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -384,11 +390,8 @@ class StopFlag:
             self.requested = True
             _print_quietly("\nStopping after this batch (Ctrl+C again to abort)...")
 
-        previous = signal.signal(signal.SIGINT, handle)
-        try:
+        with _sigint_handled_by(handle):
             yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     @contextlib.contextmanager
     def deferred(self):
@@ -397,11 +400,8 @@ class StopFlag:
         def note(signum, frame):
             self.requested = True
 
-        previous = signal.signal(signal.SIGINT, note)
-        try:
+        with _sigint_handled_by(note):
             yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
 
 class DownloadBar:

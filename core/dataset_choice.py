@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from core.checks import first_failed
 from core.data import SOURCES, load_dataset
 
 Dataset = tuple[np.ndarray, np.ndarray]   # images (N, 28, 28) uint8, labels (N,) uint8
@@ -44,9 +45,7 @@ class DatasetChoice:
             (self.train_size is None or self.train_size >= 1, "training-set size must be at least 1"),
             (self.test_size is None or self.test_size >= 1, "test-set size must be at least 1"),
         )
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        first_failed(checks)
 
     def load(self, *, allow_download=False, log=None, progress=None, should_cancel=None) -> RunData:
         """Read the chosen images. The keywords go to core.data.load_dataset (which raises DataError,

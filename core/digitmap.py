@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.steps import run_to_end
+
 OVERSAMPLE = 10
 POWER_ITERATIONS = 4
 
@@ -33,10 +35,7 @@ class Projection:
 
 def principal_components(features, k=2, seed=0) -> Projection:
     """The k main directions of features (N, D) (N >= 2)."""
-    projection = None
-    for projection in principal_component_steps(features, k, seed):
-        pass
-    return projection
+    return run_to_end(principal_component_steps(features, k, seed))
 
 
 def principal_component_steps(features, k=2, seed=0):

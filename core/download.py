@@ -51,14 +51,28 @@ MIN_RATE = 8 * 1024            # bytes a second; below this the 9.9 MB file woul
 RATE_GRACE_S = 15              # connection set-up and slow starts are not judged
 
 
-_in_flight: set[str] = set()  # temporary files being written right now
+# Downloads under way, each as (folder, name prefix): its temporary file is the one file in that
+# folder whose name starts with that prefix (unique to the download) and ends with TEMP_SUFFIX.
+_in_flight: set[tuple[str, str]] = set()
 
 
 @atexit.register
 def _remove_unfinished_downloads() -> None:
     """A daemon thread still blocked on a socket at exit never reaches its own clean-up."""
-    for temp in list(_in_flight):
-        _remove_quietly(temp)
+    for folder, prefix in list(_in_flight):
+        for temp in _claimed_files(folder, prefix):
+            _remove_quietly(temp)
+
+
+def _claimed_files(folder: str, prefix: str) -> list[str]:
+    """The temporary files in `folder` that a download registered as (folder, prefix) may have made:
+    prefix, mkstemp's random part (never empty), TEMP_SUFFIX."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [os.path.join(folder, name) for name in names
+            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX) and len(name) > len(prefix) + len(TEMP_SUFFIX)]
 
 
 class _MirrorFailed(Exception):
@@ -145,7 +159,7 @@ def _fetch_from_mirrors(name, target: Path, mirrors, progress, should_cancel, ti
 
 def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) -> None:
     """Download one URL to a temp file, verify it, rename it to target; never leaves the temp file."""
-    fd, temp = _create_temp(target, name)
+    claim, fd, temp = _create_temp(target, name)
     try:
         with os.fdopen(fd, "wb") as out:
             _stream(url, out, target, progress, should_cancel, timeout)
@@ -156,23 +170,23 @@ def _fetch(url: str, name: str, target: Path, progress, should_cancel, timeout) 
         _remove_quietly(temp)
         raise
     finally:
-        _in_flight.discard(temp)
+        _in_flight.discard(claim)
 
 
-def _create_temp(target: Path, name: str) -> tuple[int, str]:
-    """A new, empty temporary file next to target, registered for clean-up before it exists:
-    a program ending at any moment after this starts leaves no partial file behind."""
-    for _ in range(tempfile.TMP_MAX):
-        temp = str(target.parent / f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
-        _in_flight.add(temp)
-        try:
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temp
-        except FileExistsError:
-            _in_flight.discard(temp)
-        except OSError as exc:
-            _in_flight.discard(temp)
-            raise _cannot_save(target, exc) from None
-    raise _cannot_save(target, FileExistsError(f"no free temporary name in {target.parent}"))
+def _create_temp(target: Path, name: str) -> tuple[tuple[str, str], int, str]:
+    """A new, empty temporary file next to target (tempfile.mkstemp) -> (claim, fd, path).
+
+    Its name starts with a prefix of this download's own, registered in _in_flight as the claim
+    before the file exists: a program ending at any moment after this starts leaves no partial file.
+    """
+    claim = (str(target.parent), f".{name}.{secrets.token_hex(6)}.")
+    _in_flight.add(claim)
+    try:
+        fd, temp = tempfile.mkstemp(suffix=TEMP_SUFFIX, prefix=claim[1], dir=target.parent)
+    except OSError as exc:
+        _in_flight.discard(claim)
+        raise _cannot_save(target, exc) from None
+    return claim, fd, temp
 
 
 def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> None:

@@ -1,8 +1,8 @@
 """Why the network says what it says: its arithmetic with the real numbers, and its evidence.
 
 Every figure here comes from the network's own layers (net.conv, net.pool, net.softmax), so it
-agrees with net.predict_proba and net.feature_maps; the tests also check it against the slow
-loops of core.reference.
+agrees with the network's own pass over the drawing (net.read: probabilities and feature maps);
+the tests also check it against the slow loops of core.reference.
 
 The output layer is linear in the pooled maps, so a class score splits exactly:
 
@@ -11,18 +11,17 @@ The output layer is linear in the pooled maps, so a class score splits exactly:
 `evidence(net, image, d)` is the (13, 13, F) array of those products, W x pooled value: where
 on the drawing (and through which filter) the network found its reasons for digit d.
 
-`image` is always a (28, 28) array on 0..255 as the network reads it (ink high), and `net` a
-core.network.CNN. Nothing here changes the network's parameters.
+`image` is always a (28, 28) array on 0..255 as the network reads it (ink high): the first value of
+net.read(drawing), already through the network's input stage (deskewed if the model deskews), so
+nothing here runs that stage again. `net` is a core.network.CNN; nothing here changes its parameters.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.losses import softmax
-from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
-
-CONV_SIDE = IMAGE_SIDE - 2  # 26
-POOLED_SIDE = CONV_SIDE // 2  # 13
+from core.mnist_format import CONV_SIDE, IMAGE_SHAPE, NUM_CLASSES, POOLED_SIDE
+from core.steps import run_to_end
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,8 @@ class Forward:
 
 
 def forward(net, image) -> Forward:
-    """Run one (28, 28) image through the network's own layers, keeping every stage."""
-    x = net._normalise(image)  # (1, 28, 28)
+    """Run one (28, 28) image, as the network reads it, through the network's own layers, keeping every stage."""
+    x = net._normalise(image, seen=True)  # (1, 28, 28)
     conv = net.conv.forward(x)  # (1, 26, 26, F)
     pooled = net.pool.forward(conv)  # (1, 13, 13, F)
     logits = net.softmax.forward(pooled)  # (1, 10)
@@ -58,7 +57,7 @@ def conv_arithmetic(net, image, f, row, col) -> dict:
 
     "patch" (3, 3): the normalised input under the window; "filter" (3, 3); "products" (3, 3)
     = patch x filter; "sum": their sum; "value": the network's own output there (equal to
-    net.feature_maps(image)[row, col, f]; "sum" differs from it only by rounding).
+    the feature maps net.read gave for the drawing; "sum" differs from it only by rounding).
     """
     _check_index(f, net.num_filters, "filter")
     _check_index(row, CONV_SIDE, "row")
@@ -169,19 +168,17 @@ FOOL_MAX_STEPS = 300
 
 
 def fool(net, image, target, max_steps=FOOL_MAX_STEPS) -> np.ndarray:
-    """A (28, 28) image in 0..255, close to `image`, that the network reads as `target`.
+    """A (28, 28) image in 0..255, close to `image`, that the network reads as `target` (both as the
+    network reads them: check the result with net.predict(result, seen=True)).
 
     Gradient steps on the input towards `target`: each step takes the gradient of the
     cross-entropy for `target` w.r.t. the pixels (the network's own backward pass) and moves only
     the few pixels with the steepest slope that still have room to move that way, by
     FOOL_STEP each, clipped to 0..255. When the network reads `target`, changes are undone again,
     smallest first, as long as it still does, so few pixels stay changed. If `max_steps` are not
-    enough, the last attempt is returned (check it with net.predict).
+    enough, the last attempt is returned.
     """
-    result = None
-    for result in fool_steps(net, image, target, max_steps):
-        pass
-    return result
+    return run_to_end(fool_steps(net, image, target, max_steps))
 
 
 def fool_steps(net, image, target, max_steps=FOOL_MAX_STEPS):
@@ -192,7 +189,7 @@ def fool_steps(net, image, target, max_steps=FOOL_MAX_STEPS):
         raise ValueError(f"expected a (28, 28) image, got {original.shape}")
     current = np.clip(original, 0, 255)
     for step in range(max_steps):
-        _, _, probs, d_input = net.forward_backward(current[None], [target], need_input_grad=True)
+        _, _, probs, d_input = net.forward_backward(current[None], [target], need_input_grad=True, seen=True)
         if int(np.argmax(probs[0])) == target:
             yield _undo_needless_changes(net, original, current, target)
             return
@@ -218,7 +215,7 @@ def _undo_needless_changes(net, original, fooled, target) -> np.ndarray:
     candidates = np.repeat(fooled.ravel()[None], len(order) + 1, axis=0)  # (K+1, 784)
     for undone in range(1, len(order) + 1):  # candidate k: the k smallest changes undone
         candidates[undone, order[:undone]] = original.ravel()[order[:undone]]
-    reads_target = net.predict(candidates.reshape(-1, *IMAGE_SHAPE)) == target
+    reads_target = net.predict(candidates.reshape(-1, *IMAGE_SHAPE), seen=True) == target
     return candidates[np.flatnonzero(reads_target).max()].reshape(IMAGE_SHAPE)
 
 

@@ -6,9 +6,10 @@ without a thread. Each works on the network it is given: pass a copy if the orig
 """
 import numpy as np
 
-from core.explain import POOLED_SIDE
 from core.losses import cross_entropy
+from core.mnist_format import POOLED_SIDE
 from core.optim import SGD
+from core.steps import run_to_end
 
 # Hand-made 3x3 filters, largest |weight| 1; the lab scales them to the filter they replace.
 PRESETS = {
@@ -52,15 +53,17 @@ def accuracy_steps(net, images, labels, chunk=CHUNK):
 
 def accuracy(net, images, labels) -> float:
     """The share of images the network reads correctly (all steps of accuracy_steps at once)."""
-    correct, seen = 0, 0
-    for correct, seen in accuracy_steps(net, images, labels):
-        pass
+    correct, seen = run_to_end(accuracy_steps(net, images, labels), default=(0, 0))
     return correct / seen if seen else float("nan")
 
 
-def pooled_features(net, images) -> np.ndarray:
-    """images (N, 28, 28) 0..255 -> the pooled maps flattened as the output layer reads them, (N, 13*13*F)."""
-    pooled = net.pool.forward(net.conv.forward(net._normalise(images)))  # (N, 13, 13, F)
+def pooled_features(net, images, seen=False) -> np.ndarray:
+    """images (N, 28, 28) 0..255 -> the pooled maps flattened as the output layer reads them, (N, 13*13*F).
+
+    seen: the images are already as the network reads them (net.read's first value), so its input
+    stage is not run on them again; by default they are digits as drawn (MNIST's, the user's samples).
+    """
+    pooled = net.pool.forward(net.conv.forward(net._normalise(images, seen)))  # (N, 13, 13, F)
     return pooled.reshape(len(pooled), -1)
 
 
@@ -110,7 +113,6 @@ def train_output_layer_steps(net, images, labels, seed=0, **settings):
 
 def train_output_layer(net, images, labels, seed=0, **settings) -> float:
     """All of train_output_layer_steps at once; returns the last batch loss."""
-    loss = float("nan")
-    for _, _, loss in train_output_layer_steps(net, images, labels, seed, **settings):
-        pass
+    _, _, loss = run_to_end(train_output_layer_steps(net, images, labels, seed, **settings),
+                            default=(None, None, float("nan")))
     return loss

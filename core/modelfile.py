@@ -14,8 +14,8 @@ import numpy as np
 
 from core import atomic
 from core.errors import ModelFileError
-from core.mnist_format import NUM_CLASSES
-from core.safefile import FileRejected, NpzArchive
+from core.mnist_format import NUM_CLASSES, POOLED_SIDE
+from core.safefile import FileRejected, NpzArchive, Rejection
 
 FORMAT_VERSION = 1
 MAX_FILTERS = 256
@@ -104,11 +104,11 @@ def _deskew_flag(path, archive) -> bool:
 
 
 def _rejected(path, rejected: FileRejected) -> ModelFileError:
-    if rejected.missing:
+    if rejected.kind is Rejection.MISSING:
         return ModelFileError(f"No model file at {path}.")
-    if rejected.reason == "it is a folder, not a file":
+    if rejected.kind is Rejection.FOLDER:
         return ModelFileError(f"{path} is a folder, not a model file.")
-    if rejected.reason in ("it is empty", "it is not an .npz archive"):
+    if rejected.kind is Rejection.NOT_AN_ARCHIVE:
         return ModelFileError(f"{path} is not a model file (not an .npz archive): {rejected.reason}.")
     return ModelFileError(f"Cannot read the model file {path}: {rejected.reason}. Open a file saved by digitpad.")
 
@@ -134,7 +134,7 @@ def shapes_problem(shapes) -> str | None:
     if len(filters) != 3 or filters[1:] != (3, 3) or not 1 <= filters[0] <= MAX_FILTERS:
         return f"conv.filters has shape {filters}; expected (F, 3, 3) with F from 1 to {MAX_FILTERS}"
     num_filters = filters[0]
-    expected = {"softmax.weights": (13 * 13 * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
+    expected = {"softmax.weights": (POOLED_SIDE * POOLED_SIDE * num_filters, NUM_CLASSES), "softmax.biases": (NUM_CLASSES,)}
     for key, shape in expected.items():
         if shapes[key] != shape:
             return f"{key} has shape {shapes[key]}; a model with {num_filters} filters needs {shape}"

@@ -13,7 +13,7 @@ from core import modelfile
 from core.deskew import deskew as deskewed
 from core.layers import Conv3x3, MaxPool2, Softmax
 from core.losses import cross_entropy, softmax
-from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE, NUM_CLASSES
+from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES, POOLED_SIDE
 
 
 class CNN:
@@ -22,10 +22,9 @@ class CNN:
         self.num_filters = num_filters
         self.deskew = bool(deskew)  # the input stage deskews every image; recorded in the model file
         self.dtype = np.dtype(dtype)
-        pooled = (IMAGE_SIDE - 2) // 2  # 13
         self.conv = Conv3x3(num_filters, rng, self.dtype)
         self.pool = MaxPool2()
-        self.softmax = Softmax(pooled * pooled * num_filters, NUM_CLASSES, rng, self.dtype)
+        self.softmax = Softmax(POOLED_SIDE * POOLED_SIDE * num_filters, NUM_CLASSES, rng, self.dtype)
         self.layers = {"conv": self.conv, "pool": self.pool, "softmax": self.softmax}
         # One flat view of every parameter, keyed "layer.name"; the arrays are the layers' own,
         # so an optimizer updating them in place updates the network.
@@ -39,16 +38,25 @@ class CNN:
 
     def input_images(self, images):
         """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28): what the network reads (deskewed if it deskews)."""
+        images = self._batch(images)
+        return deskewed(images) if self.deskew else images
+
+    def _batch(self, images):
+        """(N, 28, 28) or (28, 28) -> (N, 28, 28); ValueError for any other shape."""
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
         if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
             raise ValueError(f"expected images of shape (N, 28, 28) or (28, 28), got {images.shape}")
-        return deskewed(images) if self.deskew else images
+        return images
 
-    def _normalise(self, images):
-        """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
-        return self._scale(self.input_images(images))
+    def _normalise(self, images, seen=False):
+        """(N, 28, 28) or (28, 28), 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype.
+
+        seen: the images are already what the network reads (input_images' or read's output), so
+        the input stage is skipped: a deskewed image is never deskewed a second time.
+        """
+        return self._scale(self._batch(images) if seen else self.input_images(images))
 
     def _scale(self, images):
         """(N, 28, 28) as the network reads them, 0..255 -> (N, 28, 28) in -0.5..0.5, in the model's dtype."""
@@ -56,19 +64,20 @@ class CNN:
         x -= self.dtype.type(0.5)
         return x
 
-    def logits(self, images):
-        x = self._normalise(images)  # (N, 28, 28)
+    def logits(self, images, seen=False):
+        """images (N, 28, 28) or (28, 28), 0..255 -> scores (N, 10); `seen` as in _normalise."""
+        x = self._normalise(images, seen)  # (N, 28, 28)
         x = self.conv.forward(x)  # (N, 26, 26, F)
         x = self.pool.forward(x)  # (N, 13, 13, F)
         return self.softmax.forward(x)  # (N, 10)
 
-    def predict_proba(self, images):
-        """images (N, 28, 28) or (28, 28), 0..255 -> probabilities (N, 10)."""
-        return softmax(self.logits(images))
+    def predict_proba(self, images, seen=False):
+        """images (N, 28, 28) or (28, 28), 0..255 -> probabilities (N, 10); `seen` as in _normalise."""
+        return softmax(self.logits(images, seen))
 
-    def predict(self, images):
-        """images (N, 28, 28) or (28, 28) -> predicted digits (N,)."""
-        return self.logits(images).argmax(axis=1)
+    def predict(self, images, seen=False):
+        """images (N, 28, 28) or (28, 28) -> predicted digits (N,); `seen` as in _normalise."""
+        return self.logits(images, seen).argmax(axis=1)
 
     def feature_maps(self, image):
         """One (28, 28) image, 0..255 -> what the F filters make of it, (26, 26, F)."""
@@ -83,14 +92,15 @@ class CNN:
         logits = self.softmax.forward(self.pool.forward(maps))  # (1, 10)
         return seen[0], softmax(logits)[0], feature_maps
 
-    def forward_backward(self, images, labels, need_input_grad=False):
+    def forward_backward(self, images, labels, need_input_grad=False, seen=False):
         """One forward and backward pass over a batch; changes no parameter.
 
         Returns (mean loss, grads with the keys of .params, probabilities (N, 10)), plus the
-        gradient w.r.t. the normalised input (N, 28, 28) when need_input_grad is set.
+        gradient w.r.t. the normalised input (N, 28, 28) when need_input_grad is set (with
+        seen=True, as in _normalise, that is a gradient w.r.t. the pixels of `images` themselves).
         """
         labels = np.asarray(labels, dtype=np.intp)
-        loss, d_logits, probs = cross_entropy(self.logits(images), labels)
+        loss, d_logits, probs = cross_entropy(self.logits(images, seen), labels)
         d_pooled = self.softmax.backward(d_logits)  # (N, 13, 13, F)
         d_conv = self.pool.backward(d_pooled)  # (N, 26, 26, F)
         d_input = self.conv.backward(d_conv, need_input_grad)  # (N, 28, 28) or None

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from core.losses import softmax
+from core.mnist_format import POOLED_SIDE
 
 CHUNK = 256     # snapshots evaluated together: bounds the (K, 26, 26, F) temporaries to a few MB
 
@@ -23,17 +24,17 @@ def probabilities_through_run(history, image: np.ndarray, indices=None) -> np.nd
 
 def probabilities_with(filters: np.ndarray, weights: np.ndarray, biases: np.ndarray, image: np.ndarray) -> np.ndarray:
     """K parameter sets, filters (K, F, 3, 3), weights (K, 13*13*F, 10), biases (K, 10), and one
-    image (28, 28) 0..255 -> (K, 10) probabilities, as CNN.predict_proba gives for each set."""
+    image (28, 28) 0..255 as the network reads it (net.read's first value: no input stage is run here)
+    -> (K, 10) probabilities, as CNN.predict_proba(image, seen=True) gives for each set."""
     dtype = filters.dtype
-    x = np.asarray(image).astype(dtype) / dtype.type(255) - dtype.type(0.5)   # (28, 28), as CNN._normalise
+    x = np.asarray(image).astype(dtype) / dtype.type(255) - dtype.type(0.5)   # (28, 28), as CNN._scale
     patches = sliding_window_view(x, (3, 3)).reshape(-1, 9)                 # (26*26, 9)
-    side = x.shape[0] - 2                                                  # 26
     out = np.empty((len(filters), biases.shape[1]), dtype=np.float64)
     for start in range(0, len(filters), CHUNK):
         part = slice(start, start + CHUNK)
         k, f = filters[part].shape[:2]
         maps = patches @ filters[part].reshape(k * f, 9).T                  # (26*26, k*F): one matrix product
-        maps = maps.reshape(side // 2, 2, side // 2, 2, k, f)               # (13, 2, 13, 2, k, F)
+        maps = maps.reshape(POOLED_SIDE, 2, POOLED_SIDE, 2, k, f)           # (13, 2, 13, 2, k, F)
         pooled = maps.max(axis=(1, 3))                                      # (13, 13, k, F)
         flat = pooled.transpose(2, 0, 1, 3).reshape(k, -1)                  # (k, 13*13*F), (row, col, filter)
         logits = np.matmul(flat[:, None, :], weights[part])[:, 0] + biases[part]   # (k, 10)

@@ -10,8 +10,10 @@
   exactly what its header declared, never more.
 
 Both raise FileRejected with a short reason ("it is a named pipe, not a file") that the
-caller puts into its own message naming the file and what to do.
+caller puts into its own message naming the file and what to do, and a Rejection saying what
+kind of problem it is, for callers that answer some kinds in their own words.
 """
+import enum
 import errno
 import math
 import os
@@ -26,35 +28,58 @@ MAX_HEADER_BYTES = 4096            # an .npy header describing one array; numpy'
 NPY_VERSIONS = ((1, 0), (2, 0))
 
 
-class FileRejected(Exception):
-    """A file that is not what digitpad can safely read; str() is a short reason (no file name)."""
+class Rejection(enum.Enum):
+    """What kind of problem a FileRejected is: callers match this, never the reason's words."""
 
-    def __init__(self, reason: str, missing: bool = False):
+    MISSING = "there is nothing at the path"
+    FOLDER = "a folder is at the path"
+    SPECIAL = "a named pipe, socket, device or other special file is at the path"
+    REFUSED = "the system refused to open it (permissions, a path too long...)"
+    NOT_AN_ARCHIVE = "it is empty, or does not start as an .npz archive does"
+    UNFIT = "an archive, but damaged, too large or holding what digitpad never reads"
+
+
+class FileRejected(Exception):
+    """A file that is not what digitpad can safely read; str() is a short reason (no file name),
+    .kind the Rejection."""
+
+    def __init__(self, reason: str, kind: Rejection = Rejection.UNFIT):
         super().__init__(reason)
         self.reason = reason
-        self.missing = missing     # True when there is nothing at the path
+        self.kind = kind
+
+    @property
+    def missing(self) -> bool:
+        """True when there is nothing at the path."""
+        return self.kind is Rejection.MISSING
 
 
 def open_regular(path):
     """A binary reader for `path`, only if it is a regular file; FileRejected otherwise."""
     try:
-        kind = _kind(os.stat(path).st_mode)
-        if kind:
-            raise FileRejected(f"it is {kind}, not a file")
+        _refuse_unless_regular(os.stat(path).st_mode)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                      | getattr(os, "O_BINARY", 0))
     except OSError as error:
-        raise FileRejected(os_reason(error), missing=error.errno == errno.ENOENT) from None
+        raise FileRejected(os_reason(error), _OS_REJECTIONS.get(error.errno, Rejection.REFUSED)) from None
     try:
-        kind = _kind(os.fstat(fd).st_mode)
-        if kind:
-            raise FileRejected(f"it is {kind}, not a file")
+        _refuse_unless_regular(os.fstat(fd).st_mode)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+_OS_REJECTIONS = {errno.ENOENT: Rejection.MISSING, errno.EISDIR: Rejection.FOLDER}
+
+
+def _refuse_unless_regular(mode: int) -> None:
+    """FileRejected (FOLDER or SPECIAL) unless `mode` is a regular file's."""
+    kind = _kind(mode)
+    if kind:
+        raise FileRejected(f"it is {kind}, not a file", Rejection.FOLDER if stat.S_ISDIR(mode) else Rejection.SPECIAL)
 
 
 def _kind(mode: int) -> str | None:
@@ -166,9 +191,9 @@ class NpzArchive:
         start = self._stream.read(len(ZIP_MAGIC))
         self._stream.seek(0)
         if not start:
-            raise FileRejected("it is empty")
+            raise FileRejected("it is empty", Rejection.NOT_AN_ARCHIVE)
         if start != ZIP_MAGIC:
-            raise FileRejected("it is not an .npz archive")
+            raise FileRejected("it is not an .npz archive", Rejection.NOT_AN_ARCHIVE)
         if size > max_file_bytes:
             raise FileRejected(f"it is {size / 1e6:,.1f} MB, far larger than such a file can be "
                                f"(at most {max_file_bytes / 1e6:,.0f} MB)")

@@ -3,6 +3,10 @@
 The geometric and stroke changes reuse core.augment's warp and change_thickness, so they are the
 same distortions the network was trained with. Noise is one fixed pattern (seeded) scaled by the
 slider, so moving the slider fades it in smoothly instead of flickering.
+
+The drawing is the network's input as it reads it (net.read's first value: deskewed once if the
+model deskews), and the network reads each changed drawing as it is (seen=True), without running
+its input stage a second time: at the neutral settings it gives the pad's own answer.
 """
 from dataclasses import dataclass
 
@@ -66,10 +70,11 @@ def robustness(net, image, knob, digit, settings=None, count=25):
     """How sure the network stays of `digit` as one knob moves across its range.
 
     The other knobs keep their values from `settings` (dict, default NEUTRAL).
-    Returns (values (count,), probability of `digit` at each (count,)).
+    Returns (values (count,), probability of `digit` at each (count,)). `image` (28, 28) is as the
+    network reads it, and so is each changed copy (see the module's docstring).
     """
     values = sweep_values(knob, count)
     others = dict(NEUTRAL if settings is None else settings)
     others[knob] = values
     batch = transformed_batch(np.repeat(np.asarray(image, dtype=np.float32)[None], count, axis=0), **others)
-    return values, net.predict_proba(batch)[:, digit]
+    return values, net.predict_proba(batch, seen=True)[:, digit]

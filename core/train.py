@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from core.checks import first_failed
 from core.errors import TrainingDiverged
 from core.losses import log_softmax
 from core.mnist_format import NUM_CLASSES
@@ -45,9 +46,7 @@ class TrainConfig:
             (self.lr_schedule in ("cosine", "constant"), "learning-rate schedule must be 'cosine' or 'constant'"),
             (0 <= self.momentum < 1, "momentum must be at least 0 and below 1"),
         )
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        first_failed(checks)
 
 
 # The tutorial's run: 3 epochs, one image per step, plain SGD at 0.005 (on the first 1,000

@@ -20,6 +20,7 @@ so every instance locks the same file), re-reads the file as it is on disk now, 
 change to that, writes, and only then lets go: no instance overwrites another's samples.
 Removing or clearing takes away only the samples this instance showed the user.
 """
+import collections
 import contextlib
 import os
 import stat
@@ -31,7 +32,7 @@ import numpy as np
 from core import atomic, paths
 from core.errors import DataError
 from core.mnist_format import IMAGE_SHAPE, NUM_CLASSES
-from core.safefile import FileRejected, NpzArchive, os_reason, path_problem, shown_path
+from core.safefile import FileRejected, NpzArchive, Rejection, os_reason, path_problem, shown_path
 
 try:
     import fcntl
@@ -144,13 +145,24 @@ class PersonalDataset:
 
 
 def _without(images, labels, gone_images, gone_labels):
-    """images, labels minus one occurrence of each (image, label) pair in gone_*."""
-    keep = np.ones(len(labels), bool)
-    for image, label in zip(gone_images, gone_labels):
-        matches = np.flatnonzero(keep & (labels == label) & np.all(images == image, axis=(1, 2)))
-        if len(matches):
-            keep[matches[0]] = False
+    """images, labels minus one occurrence of each (image, label) pair in gone_*, the first ones first.
+
+    One pass over each: every sample is looked up by its bytes in a count of the pairs to remove,
+    so clearing N samples costs O(N), not a comparison of every pair with every sample.
+    """
+    to_remove = collections.Counter(_sample_keys(gone_images, gone_labels))
+    keep = np.ones(len(labels), bool)  # (N,)
+    for i, key in enumerate(_sample_keys(images, labels)):
+        if to_remove[key] > 0:
+            to_remove[key] -= 1
+            keep[i] = False
     return images[keep], labels[keep]
+
+
+def _sample_keys(images, labels):
+    """(N, 28, 28) uint8 images and (N,) labels -> one bytes key per sample, equal only for equal samples."""
+    flat = np.ascontiguousarray(images, dtype=np.uint8).reshape(len(images), IMAGE_SHAPE[0] * IMAGE_SHAPE[1])  # (N, 784)
+    return (row.tobytes() + bytes([int(label)]) for row, label in zip(flat, labels))
 
 
 @contextlib.contextmanager
@@ -218,7 +230,7 @@ def read_samples(path):
                 problem = _labels_problem(labels)
     except FileRejected as rejected:
         reason = rejected.reason
-        if reason in ("it is empty", "it is not an .npz archive"):
+        if rejected.kind is Rejection.NOT_AN_ARCHIVE:
             reason = f"{reason} (it may have been damaged or replaced by another file)"
         raise DataError(f"Your handwriting samples file {path} could not be read: {reason}. "
                         "The file was left as it is.") from None

@@ -133,6 +133,20 @@ def test_a_second_ctrl_c_aborts():
             signal.raise_signal(signal.SIGINT)
 
 
+def test_each_ctrl_c_handler_is_put_back_when_its_block_ends_even_by_an_error():
+    flag = cli.StopFlag()
+    before = signal.getsignal(signal.SIGINT)
+    for block in (flag.on_interrupt, flag.deferred):
+        with pytest.raises(RuntimeError):
+            with block():
+                assert signal.getsignal(signal.SIGINT) is not before
+                raise RuntimeError("the block fails")
+        assert signal.getsignal(signal.SIGINT) is before
+    with flag.deferred():
+        signal.raise_signal(signal.SIGINT)                  # only noted: the block goes on
+    assert flag.requested and signal.getsignal(signal.SIGINT) is before
+
+
 def test_download_bar_one_bar_per_file(monkeypatch):
     made = []
 

@@ -162,14 +162,23 @@ def test_the_legend_has_nine_stops_by_default():
 
 
 def test_no_free_temporary_name_is_a_save_error(tmp_path, monkeypatch):
+    import os
+
     from core import download
     from core.errors import DataError
 
+    tried = []
+
+    def every_name_taken(path, flags, *args):
+        tried.append(os.path.basename(path))
+        raise FileExistsError(errno.EEXIST, "File exists")
+
     monkeypatch.setattr(download.tempfile, "TMP_MAX", 3)
-    monkeypatch.setattr(download.secrets, "token_hex", lambda n: "same")
-    (tmp_path / ".x.gz.same.part").write_bytes(b"taken")
-    with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: no free temporary name in "):
+    monkeypatch.setattr(os, "open", every_name_taken)
+    with pytest.raises(DataError, match=r"^Cannot save x\.gz in .*: No usable temporary file name found\.$"):
         download._create_temp(tmp_path / "x.gz", "x.gz")
+    assert len(tried) == 3 and len(set(tried)) == 3          # three different names, then it gave up
+    assert all(name.startswith(".x.gz.") and name.endswith(".part") for name in tried)
     assert not download._in_flight
 
 
@@ -195,12 +204,52 @@ def test_only_regular_files_are_opened(tmp_path, make, kind):
         safefile.open_regular(path)
     assert str(caught.value) == caught.value.reason == f"it is {kind}, not a file"
     assert not caught.value.missing
+    assert caught.value.kind is (safefile.Rejection.FOLDER if kind == "a folder" else safefile.Rejection.SPECIAL)
 
 
 def test_a_missing_file_is_rejected_as_missing(tmp_path):
     with pytest.raises(safefile.FileRejected) as caught:
         safefile.open_regular(tmp_path / "absent")
     assert caught.value.missing and caught.value.reason == "there is no such file"
+    assert caught.value.kind is safefile.Rejection.MISSING
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"", "NOT_AN_ARCHIVE"),
+    (b"plain text", "NOT_AN_ARCHIVE"),
+    (safefile.ZIP_MAGIC + b"\0" * 40, "UNFIT"),
+], ids=["empty", "text", "damaged zip"])
+def test_an_archive_that_is_not_one_says_which_kind_of_problem_it_is(tmp_path, content, kind):
+    path = tmp_path / "thing.npz"
+    path.write_bytes(content)
+    with pytest.raises(safefile.FileRejected) as caught:
+        safefile.NpzArchive(path, max_file_bytes=1000, max_total_bytes=1000, allowed_dtypes=("uint8",))
+    assert caught.value.kind is safefile.Rejection[kind]
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("MISSING", "No model file at"),
+    ("FOLDER", "is a folder, not a model file"),
+    ("NOT_AN_ARCHIVE", "is not a model file (not an .npz archive)"),
+    ("UNFIT", "Cannot read the model file"),
+])
+def test_model_file_messages_follow_the_kind_of_rejection_not_its_wording(kind, words):
+    from core import modelfile
+
+    rejected = safefile.FileRejected("reworded reason", safefile.Rejection[kind])
+    assert words in str(modelfile._rejected("m.npz", rejected))
+
+
+def test_a_samples_file_that_is_no_archive_is_called_possibly_damaged_whatever_the_wording(tmp_path, monkeypatch):
+    from core import userdata
+    from core.errors import DataError
+
+    def refuse(path, **limits):
+        raise safefile.FileRejected("reworded reason", safefile.Rejection.NOT_AN_ARCHIVE)
+
+    monkeypatch.setattr(userdata, "NpzArchive", refuse)
+    with pytest.raises(DataError, match=r"reworded reason \(it may have been damaged or replaced"):
+        userdata.read_samples(tmp_path / "handwriting.npz")
 
 
 def test_a_regular_file_opens_for_blocking_binary_reads(tmp_path):
@@ -210,3 +259,12 @@ def test_a_regular_file_opens_for_blocking_binary_reads(tmp_path):
     path.write_bytes(b"abc")
     with safefile.open_regular(path) as stream:
         assert os.get_blocking(stream.fileno()) and stream.read() == b"abc"
+
+
+def test_the_first_failed_check_is_the_one_raised():
+    from core.checks import first_failed
+
+    first_failed([(True, "fine"), (1 > 0, "also fine")])               # nothing fails: nothing raised
+    first_failed([])
+    with pytest.raises(ValueError, match="^second$"):
+        first_failed([(True, "first"), (False, "second"), (False, "third")])

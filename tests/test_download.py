@@ -244,13 +244,27 @@ def test_a_folder_that_refuses_the_partial_file_is_reported_and_nothing_stays_re
     assert not core.download._in_flight
 
 
-def test_a_temporary_name_already_taken_is_skipped(tmp_path, files, good, monkeypatch):
-    taken = iter(["aaaaaaaaaaaa"] * 2 + [f"{i:012x}" for i in range(100)])
-    monkeypatch.setattr(core.download.secrets, "token_hex", lambda n: next(taken))
-    (tmp_path / ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa.part").write_bytes(b"someone else's")
-    download_mnist(tmp_path, mirrors=[good.url], timeout=TIMEOUT)
-    assert (tmp_path / ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa.part").read_bytes() == b"someone else's"
-    assert all(file_verifies(tmp_path / name, name) for name in NAMES)
+def test_the_clean_up_leaves_another_downloads_partial_file_alone(tmp_path, files, monkeypatch):
+    monkeypatch.setattr(core.download.secrets, "token_hex", lambda n: "aaaaaaaaaaaa")
+    theirs = [tmp_path / ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa.part",      # the same token, no name of ours
+              tmp_path / ".train-images-idx3-ubyte.gz.bbbbbbbbbbbb.x1y2z3.part"]
+    for path in theirs:
+        path.write_bytes(b"someone else's")
+    real_open = os.open
+    ours = []
+
+    def open_then_exit(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        if str(path).endswith(core.download.TEMP_SUFFIX):
+            ours.append(os.path.basename(path))
+            core.download._remove_unfinished_downloads()          # what atexit runs at that moment
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_exit)
+    with pytest.raises(DownloadError):
+        download_mnist(tmp_path, mirrors=[closed_port_url()], timeout=TIMEOUT)
+    assert [path.read_bytes() for path in theirs] == [b"someone else's"] * 2
+    assert ours and not any((tmp_path / name).exists() for name in ours)
 
 
 @pytest.mark.faults

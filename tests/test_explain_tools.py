@@ -33,22 +33,33 @@ def test_thicken_adds_ink_and_noise_changes_pixels_within_range(test_sample):
 
 
 def test_robustness_is_the_networks_probability_of_each_transformed_drawing(shipped, test_sample):
-    image = test_sample[0][7]
-    digit = int(shipped.predict(image)[0])
+    image, probabilities, _ = shipped.read(test_sample[0][7])  # as the network reads it
+    digit = int(np.argmax(probabilities))
     values, probability = stress.robustness(shipped, image, "rotate", digit, count=9)
     assert values[0] == stress.KNOBS["rotate"].low and values[-1] == stress.KNOBS["rotate"].high
     for value, p in zip(values, probability):
-        expected = shipped.predict_proba(stress.transformed(image, rotate=value))[0, digit]
-        assert p == pytest.approx(expected, rel=1e-5)
-    middle = probability[len(values) // 2]  # rotate 0: the drawing itself
-    assert middle == pytest.approx(shipped.predict_proba(image)[0, digit], rel=1e-4)
+        expected = shipped.predict_proba(stress.transformed(image, rotate=value), seen=True)[0, digit]
+        assert p == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    middle = probability[len(values) // 2]  # rotate 0: the drawing itself, the pad's own answer
+    assert middle == pytest.approx(probabilities[digit], rel=1e-4)
+
+
+def test_robustness_does_not_deskew_the_network_input_again(shipped):
+    drawn = np.zeros((28, 28))
+    for row in range(7, 22):  # leaning 1.6 columns a row: past deskew's cap, so a second deskew moves it
+        col = round(14 + 1.6 * (row - 14))
+        drawn[row, max(col, 0):col + 2] = 255
+    image, probabilities, _ = shipped.read(drawn)
+    digit = int(np.argmax(probabilities))
+    _, probability = stress.robustness(shipped, image, "shift", digit, count=3)
+    assert probability[1] == pytest.approx(probabilities[digit], rel=1e-4)  # shift 0: the pad's answer
 
 
 def test_robustness_keeps_the_other_sliders(shipped, test_sample):
     image = test_sample[0][7]
     settings = {**stress.NEUTRAL, "shift": 4.0}
     values, probability = stress.robustness(shipped, image, "noise", 2, settings, count=5)
-    expected = shipped.predict_proba(stress.transformed(image, shift=4.0, noise=values[-1]))[0, 2]
+    expected = shipped.predict_proba(stress.transformed(image, shift=4.0, noise=values[-1]), seen=True)[0, 2]
     assert probability[-1] == pytest.approx(expected, rel=1e-5)
 
 
@@ -104,6 +115,15 @@ def test_pooled_features_are_what_the_output_layer_reads(shipped, test_sample):
     np.testing.assert_array_equal(steps[-1], features)
 
 
+def test_pooled_features_of_images_as_the_network_reads_them_are_not_deskewed_again(shipped, test_sample):
+    drawn = test_sample[0][:20]
+    seen = shipped.input_images(drawn)  # (20, 28, 28)
+    np.testing.assert_allclose(filterlab.pooled_features(shipped, seen, seen=True),
+                               filterlab.pooled_features(shipped, drawn), rtol=1e-6, atol=1e-6)
+    skipped = filterlab.pooled_features(shipped, drawn, seen=True)  # drawn read as it is: not deskewed
+    assert not np.allclose(skipped, filterlab.pooled_features(shipped, drawn), atol=1e-3)
+
+
 # ----- digit map ----------------------------------------------------------------------------------
 
 def test_the_fast_pca_finds_the_same_directions_as_a_full_svd(shipped, test_sample):
@@ -126,3 +146,18 @@ def test_pca_puts_the_most_spread_along_the_first_axis():
     assert abs(projection.components[0, 0]) > 0.99 and abs(projection.components[1, 1]) > 0.99
     assert projection.project(points).mean(axis=0) == pytest.approx([0, 0], abs=1e-9)
     assert projection.variance[0] == pytest.approx(100, rel=0.2)
+
+
+def test_run_to_end_returns_the_last_step_and_runs_every_step():
+    from core.steps import run_to_end
+
+    ran = []
+
+    def steps():
+        for i in range(4):
+            ran.append(i)
+            yield i * 10
+
+    assert run_to_end(steps()) == 30 and ran == [0, 1, 2, 3]
+    assert run_to_end(iter(()), default=(0, 0)) == (0, 0)
+    assert run_to_end(iter(())) is None

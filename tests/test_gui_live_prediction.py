@@ -80,7 +80,7 @@ def test_latest_does_a_pending_update_first(setup):
     predictor.schedule()
     latest = predictor.latest()                   # no event loop ran: the timer has not fired
     assert latest is not None and model.calls == 1
-    np.testing.assert_allclose(latest.probabilities, model.network.predict_proba(latest.image)[0])
+    np.testing.assert_allclose(latest.probabilities, model.network.predict_proba(latest.image, seen=True)[0])
     assert predictor.latest() is latest and model.calls == 1   # nothing pending: no new work
 
 

@@ -133,7 +133,7 @@ def test_why_a_rather_than_b_defaults_to_the_runner_up(drawn):
     window.why_panel.setCurrentWidget(evidence)
     evidence.compare_box.setChecked(True)
     a, b, cells, bars, bias = evidence.shown()
-    probabilities = window.model.predict_proba(network_input(window))[0]
+    probabilities = window.model.predict_proba(network_input(window), seen=True)[0]
     assert (a, b) == (int(np.argmax(probabilities)), explain.runner_up(probabilities))
     logits = window.model.logits(network_input(window))[0]
     assert cells.sum() + bias == pytest.approx(logits[a] - logits[b], rel=1e-5, abs=1e-5)
@@ -263,7 +263,7 @@ def test_a_lab_edit_updates_the_windows_prediction_and_evidence(drawn, qtbot):
     for f in range(8):
         why.filter_lab.switch_off(f)
     after = window.prediction()[1]
-    np.testing.assert_allclose(after, window.model.predict_proba(network_input(window))[0])
+    np.testing.assert_allclose(after, window.model.predict_proba(network_input(window), seen=True)[0])
     assert not np.allclose(before, after)
     assert np.all(window.filter_view.filters() == 0)
     why.setCurrentWidget(why.evidence)
@@ -283,7 +283,7 @@ def test_make_it_read_as_shows_the_changed_pixels(drawn, qtbot):
     with qtbot.waitSignal(panel.fool_job.finished, timeout=20000):
         pass                                          # in slices: the window keeps answering
     fooled = panel.fooled_image()
-    assert window.model.predict(fooled)[0] == target
+    assert window.model.predict(fooled, seen=True)[0] == target
     assert "of 784 pixels" in panel.fool_label.text()
     assert panel.fool_tiles.tile_count() == 3
     changed = int(np.count_nonzero(np.abs(fooled - network_input(window)) > 0.5))
@@ -299,10 +299,10 @@ def test_stress_sliders_show_the_prediction_and_the_robustness_curve(qtbot, test
     panel.set_setting("thicken", 0.5)
     panel.set_setting("rotate", 20)
     values, chances = panel.curve_data()
-    first = int(SHIPPED.predict(image)[0])
+    first = int(SHIPPED.predict(image, seen=True)[0])
     _, expected = stress.robustness(SHIPPED, image, "rotate", first, {**stress.NEUTRAL, "thicken": 0.5, "rotate": 20})
     np.testing.assert_allclose(chances, expected, rtol=1e-6)
-    said = int(SHIPPED.predict(stress.transformed(image, rotate=20, thicken=0.5))[0])
+    said = int(SHIPPED.predict(stress.transformed(image, rotate=20, thicken=0.5), seen=True)[0])
     assert f"Read as <b>{said}</b>" in panel.stress_label.text()
     assert panel.slider_labels["rotate"].text() == "+20°"
     panel.reset_sliders()
@@ -378,7 +378,7 @@ def test_the_digit_map_places_the_sample_and_the_drawing(qtbot, test_sample):
     expected = projection.project(features)         # float32 maths: equal up to rounding
     np.testing.assert_allclose(points, expected, atol=1e-4 * np.abs(expected).max())
     star = view.marker_position()
-    expected = projection.project(filterlab.pooled_features(SHIPPED, images[500:501]))[0]
+    expected = projection.project(filterlab.pooled_features(SHIPPED, images[500:501], seen=True))[0]
     assert star == pytest.approx(tuple(expected), abs=1e-3)
     view.show_state(SHIPPED, images[3].astype(np.float32))     # a new drawing moves the star only
     assert view.marker_position() != star and not view.job.is_running()

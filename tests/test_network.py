@@ -202,3 +202,31 @@ def test_read_gives_the_input_probabilities_and_maps_of_one_forward_pass(deskew)
     np.testing.assert_allclose(probabilities, model.predict_proba(image)[0], rtol=1e-6)
     np.testing.assert_allclose(maps, model.feature_maps(image), rtol=1e-6, atol=1e-7)
     assert maps.flags.c_contiguous and maps.shape == (26, 26, 8)
+
+
+def test_images_already_as_the_network_reads_them_skip_its_input_stage():
+    model = CNN(seed=2, deskew=True)
+    image = np.zeros((28, 28), np.float32)
+    for row in range(7, 22):                                # leaning 1.6 columns a row: past deskew's cap
+        col = round(14 + 1.6 * (row - 14))
+        image[row, max(col, 0):col + 2] = 255
+    seen, probabilities, _ = model.read(image)
+    assert np.abs(model.input_images(seen)[0] - seen).max() > 100   # deskewing it again would change it
+    np.testing.assert_allclose(model.predict_proba(seen, seen=True)[0], probabilities, rtol=1e-6)
+    assert np.abs(model.predict_proba(seen)[0] - probabilities).max() > 1e-4   # seen=False runs the stage again
+    labels = [int(np.argmax(probabilities))]
+    seen_loss = model.forward_backward(seen, labels, seen=True)[0]
+    np.testing.assert_allclose(seen_loss, model.forward_backward(image, labels)[0], rtol=1e-6)
+    with pytest.raises(ValueError):
+        model.predict(np.zeros((27, 28)), seen=True)
+
+
+def test_the_map_sides_are_what_the_layers_make_of_a_digit():
+    from core.mnist_format import CONV_SIDE, POOLED_SIDE
+    from core.modelfile import shapes_problem
+
+    model = CNN(num_filters=3, seed=0)
+    maps = model.conv.forward(np.zeros((1, 28, 28), np.float32))
+    assert maps.shape == (1, CONV_SIDE, CONV_SIDE, 3)
+    assert model.pool.forward(maps).shape == (1, POOLED_SIDE, POOLED_SIDE, 3)
+    assert shapes_problem({key: array.shape for key, array in model.params.items()}) is None

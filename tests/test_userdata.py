@@ -292,3 +292,42 @@ def test_score_with_the_real_network(tmp_path):
         data.add(picture, int(label))
     expected = 3 + int(said[4] == 0) + int(said[5] == 0)
     assert data.score(model) == (expected, 6)
+
+
+def without_one_by_one(images, labels, gone_images, gone_labels):
+    """The plain statement of _without: for each pair to remove, the first match still kept goes."""
+    keep = np.ones(len(labels), bool)
+    for image, label in zip(gone_images, gone_labels):
+        matches = np.flatnonzero(keep & (labels == label) & np.all(images == image, axis=(1, 2)))
+        if len(matches):
+            keep[matches[0]] = False
+    return images[keep], labels[keep]
+
+
+def test_removing_samples_agrees_with_removing_them_one_by_one():
+    rng = np.random.default_rng(3)
+    kinds = rng.integers(0, 256, size=(6, 28, 28), dtype=np.uint8)   # few kinds: many duplicates
+    pick = rng.integers(0, 6, size=200)
+    images, labels = kinds[pick], (pick % 3).astype(np.uint8)        # same image, same label, mostly
+    labels[::7] = 9                                                  # same image under another label
+    for gone in (rng.choice(200, 40, replace=False), np.arange(200), [5, 5, 5], []):
+        gone_images = images[gone].reshape(-1, 28, 28)
+        gone_images[:1] = 255 - gone_images[:1]                      # one pair that is nowhere
+        gone_labels = labels[gone]
+        fast = userdata._without(images, labels, gone_images, gone_labels)
+        slow = without_one_by_one(images, labels, gone_images, gone_labels)
+        np.testing.assert_array_equal(fast[0], slow[0])
+        np.testing.assert_array_equal(fast[1], slow[1])
+
+
+def test_clearing_many_samples_takes_one_pass_not_one_per_pair():
+    import time
+
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(10_000, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=10_000).astype(np.uint8)
+    started = time.perf_counter()
+    kept_images, kept_labels = userdata._without(images, labels, images, labels)
+    took = time.perf_counter() - started
+    assert len(kept_images) == len(kept_labels) == 0
+    assert took < 1.0        # one pass: about 20 ms; comparing each pair with every sample: about 10 s

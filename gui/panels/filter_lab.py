@@ -361,7 +361,7 @@ class FilterLab(QWidget):
             self.prediction_label.setText("Draw a digit to see what these filters make of it.")
             self.evidence_picture.set_placeholder("—")
             return
-        probabilities = self._model.predict_proba(self._image)[0]
+        probabilities = self._model.predict_proba(self._image, seen=True)[0]
         digit = int(np.argmax(probabilities))
         self.prediction_label.setText(f"Your drawing is read as <b>{digit}</b> ({probabilities[digit]:.0%}).")
         cells = explain.evidence(self._model, self._image, digit).sum(axis=2)  # (13, 13)

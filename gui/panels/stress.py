@@ -181,7 +181,7 @@ class StressPanel(QWidget):
             ["yours", "changed", "now"],
             tooltip=lambda tile, r, c: f"Pixel ({r + 1}, {c + 1}): changed by {change[r, c]:+.0f}")
         self.fool_tiles.set_placeholder("")
-        probabilities = self._model.predict_proba(fooled)[0]
+        probabilities = self._model.predict_proba(fooled, seen=True)[0]
         said = int(np.argmax(probabilities))
         verdict = (f"Now read as <b>{said}</b> ({probabilities[said]:.0%})" if said == target else
                    f"Could not make it read as {target}; it now says {said}")
@@ -202,9 +202,9 @@ class StressPanel(QWidget):
             self.stress_label.setText("Draw a digit, then move a slider.")
             self.curve.setData([], [])
             return
-        first = int(np.argmax(self._model.predict_proba(self._image)[0]))
+        first = int(np.argmax(self._model.predict_proba(self._image, seen=True)[0]))
         stressed = stress.transformed(self._image, **settings)
-        probabilities = self._model.predict_proba(stressed)[0]
+        probabilities = self._model.predict_proba(stressed, seen=True)[0]
         said = int(np.argmax(probabilities))
         self.stressed_picture.set_tiles([paper_rgb(stressed)])
         self.stressed_picture.set_placeholder("")

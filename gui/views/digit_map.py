@@ -139,7 +139,7 @@ class DigitMapView(QWidget):
             self.marker.setData([])
             return
         # The model the map was made with, so the star and the dots are placed alike.
-        features = filterlab.pooled_features(self._map_model, np.asarray(self._image)[None])  # (1, D)
+        features = filterlab.pooled_features(self._map_model, np.asarray(self._image)[None], seen=True)  # (1, D)
         x, y = self._projection.project(features)[0]
         self.marker.setData([x], [y])
 

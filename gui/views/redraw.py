@@ -9,7 +9,7 @@ and no sooner than `interval_ms` after the previous one.
 """
 import time
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 INTERVAL_MS = 250      # ~4 redraws a second: a curve still grows smoothly to the eye
 
@@ -22,6 +22,7 @@ class RedrawThrottle(QObject):
         self._last = None                   # time.monotonic() of the last redraw, None before the first
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)   # a coarse timer may fire 5% early
         self._timer.timeout.connect(self._run)
 
     def request(self) -> None:

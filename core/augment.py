@@ -20,6 +20,7 @@ image and one pixel at a time, and the tests hold the two together.
 
 Given the same generator state, augment returns the same images.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,9 +64,9 @@ DEFAULT = AugmentConfig()
 
 
 DRAWS = ("untouched", "thickness roll", "strength", "scale", "aspect", "angle", "shear", "shift", "shift")
-# The uniform draws augment takes per image, one row of its table each. Drawn as one (9, N) block
-# they are the numbers that rng.random(N) (untouched), random_thickness and random_affine would
-# draw in turn, so each row holds the values those draws gave before augment drew them at once.
+# The uniform draws augment takes per image: one row each of its (9, N) table. One rng.random call
+# fills the table with the numbers that rng.random(N) (untouched), random_thickness and then
+# random_affine would draw one call after another, so the images are those of separate calls.
 
 
 def augment(images, rng, config=DEFAULT):
@@ -92,36 +93,36 @@ def augment(images, rng, config=DEFAULT):
     return out
 
 
-_RANGES = {}  # config -> its (low, width) for augment's table
-
-
+@functools.lru_cache(maxsize=16)
 def _draw_ranges(config):
     """(low, width) (9, 1) each: the draws of row k of augment's table are uniform over [low, low + width)."""
-    if config not in _RANGES:
-        half_widths = [config.max_scale_change, config.max_aspect_change, config.max_rotation,
-                       config.max_shear, config.max_shift, config.max_shift]
-        low = np.array([0.0, 0.0, config.min_strength] + [-h for h in half_widths])[:, None]
-        high = np.array([1.0, 1.0, config.max_strength] + half_widths)[:, None]
-        _RANGES[config] = low, high - low  # the width rng.uniform(low, high) multiplies its draws by
-    return _RANGES[config]
+    half_widths = [config.max_scale_change, config.max_aspect_change, config.max_rotation,
+                   config.max_shear, config.max_shift, config.max_shift]
+    low = np.array([0.0, 0.0, config.min_strength] + [-h for h in half_widths])[:, None]
+    high = np.array([1.0, 1.0, config.max_strength] + half_widths)[:, None]
+    return low, high - low  # the width rng.uniform(low, high) multiplies its draws by
 
 
 def random_thickness(n, rng, config=DEFAULT):
     """Per-image stroke change (n,) in -1..1: > 0 thicker, < 0 thinner, 0 unchanged."""
     roll = rng.random(n)
     strength = rng.uniform(config.min_strength, config.max_strength, n)
-    sign = np.where(roll < config.thicken_share, 1.0,
-                    np.where(roll < config.thicken_share + config.thin_share, -1.0, 0.0))
+    thicker, thinner = _stroke_choice(roll, config)
+    sign = thicker - thinner.astype(np.float64)  # 1, -1 or 0
     return (sign * strength).astype(np.float32)
+
+
+def _stroke_choice(roll, config):
+    """Two (n,) masks: the images a roll (n,) in 0..1 makes thicker, and those it makes thinner."""
+    thicker = roll < config.thicken_share
+    return thicker, ~thicker & (roll < config.thicken_share + config.thin_share)
 
 
 def _change_stroke_in_place(padded, roll, strength, config):
     """What random_thickness's roll and strength (M,) ask of padded images (M, 32, 32), done in place."""
-    thicker = (roll < config.thicken_share).nonzero()[0]
+    thicker, thinner = (mask.nonzero()[0] for mask in _stroke_choice(roll, config))
     _blend_in_place(padded, thicker, strength[thicker], np.maximum)
-    if config.thin_share:
-        thinner = ((roll >= config.thicken_share) & (roll < config.thicken_share + config.thin_share)).nonzero()[0]
-        _blend_in_place(padded, thinner, strength[thinner], np.minimum)
+    _blend_in_place(padded, thinner, strength[thinner], np.minimum)
 
 
 BORDER = 2  # zero pixels around each image while it is changed: clipped far-away points read zeros

@@ -6,16 +6,21 @@ random displacements, bending strokes as a hand does) and, for a random share of
 or thinner stroke; another random share (untouched_share) is left as it is, which keeps accuracy on
 clean MNIST up while the network learns the distorted shapes.
 
-The whole batch is transformed at once and only the images that change are worked on. The maps
-are applied by inverse mapping with a vectorised bilinear sampler: one matrix product gives, for
-every output pixel of every image, the point it comes from; the four pixels around that point are
-read with one index array (and views of the padded images shifted by one column, one row and both)
-and interpolated. Stroke width is changed by blending each image with the maximum (thicker) or
-minimum (thinner) over every pixel's 3x3 neighbourhood. No Python loop runs over images or pixels
-(bench/bench_core.py prints what augmentation costs beside the training step it feeds).
+The whole batch is transformed at once and only the images that change are worked on. All uniform
+draws of a batch come from one call (a table with a row per kind of draw, the same numbers the
+separate draws would give). The images are copied into zero borders once; stroke width is changed
+by blending each chosen image with the maximum (thicker) or minimum (thinner) over every pixel's
+3x3 neighbourhood, taken on the raveled padded images with shifted views. The maps are applied by
+inverse mapping with a vectorised bilinear sampler: one matrix product gives, for every output
+pixel of every image, the point it comes from; the four pixels around that point are read with one
+index array (and views of the raveled padded images shifted by one column, one row and both) and
+interpolated in place. No Python loop runs over images or pixels (bench/bench_core.py prints what
+augmentation costs beside the training step it feeds); core.augment_reference does the same one
+image and one pixel at a time, and the tests hold the two together.
 
 Given the same generator state, augment returns the same images.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,61 +63,128 @@ class AugmentConfig:
 DEFAULT = AugmentConfig()
 
 
+DRAWS = ("untouched", "thickness roll", "strength", "scale", "aspect", "angle", "shear", "shift", "shift")
+# The uniform draws augment takes per image: one row each of its (9, N) table. One rng.random call
+# fills the table with the numbers that rng.random(N) (untouched), random_thickness and then
+# random_affine would draw one call after another, so the images are those of separate calls.
+
+
 def augment(images, rng, config=DEFAULT):
     """images (N, 28, 28) 0..255, uint8 or float -> distorted copies, float32 (N, 28, 28) 0..255."""
     images = np.asarray(images)
     if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
     n = len(images)
-    untouched = rng.random(n) < config.untouched_share  # (N,)
-    thickness = random_thickness(n, rng, config)  # (N,)
-    matrices, shifts = random_affine(n, rng, config)  # (N, 2, 2), (N, 2)
+    low, width = _draw_ranges(config)  # (9, 1) each
+    table = low + width * rng.random((len(DRAWS), n))  # (9, N), as rng.uniform(low, low + width) maps draws
     out = images.astype(np.float32)  # (N, 28, 28), always a copy
-    moved = np.flatnonzero(~untouched)  # only these images are worked on
+    moved = (table[0] >= config.untouched_share).nonzero()[0]  # (M,) only these images are worked on
     if moved.size:
-        x = out[moved]  # (M, 28, 28), a copy
-        _change_thickness_in_place(x, thickness[moved])
+        roll, strength, scale, aspect, angle, shear = table[1:7, moved]  # (M,) each
+        shifts = table[7:].reshape(n, 2)[moved]  # (M, 2): the shift draws run image by image
+        padded = _padded(images[moved])  # (M, 32, 32)
+        _change_stroke_in_place(padded, roll, strength, config)
         wobble = random_wobble(len(moved), rng, config)  # (M, 2, WOBBLE_GRID**2) or None
-        matrices = matrices[moved]
+        scale, aspect, angle = 1 + scale, 1 + aspect, np.radians(angle)
+        inverse = _inverse_matrices(scale, aspect, angle, shear)  # (2, 2, M)
         if config.keep_size:
-            matrices = matrices * size_kept(x, matrices)[:, None, None]
-        out[moved] = warp(x, (matrices, shifts[moved]), wobble)
+            inverse /= size_kept(_inside(padded), _matrices(scale, aspect, angle, shear))  # (M,)
+        out[moved] = _sample(padded, _source_coefficients(inverse, shifts), wobble)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _draw_ranges(config):
+    """(low, width) (9, 1) each: the draws of row k of augment's table are uniform over [low, low + width)."""
+    half_widths = [config.max_scale_change, config.max_aspect_change, config.max_rotation,
+                   config.max_shear, config.max_shift, config.max_shift]
+    low = np.array([0.0, 0.0, config.min_strength] + [-h for h in half_widths])[:, None]
+    high = np.array([1.0, 1.0, config.max_strength] + half_widths)[:, None]
+    return low, high - low  # the width rng.uniform(low, high) multiplies its draws by
 
 
 def random_thickness(n, rng, config=DEFAULT):
     """Per-image stroke change (n,) in -1..1: > 0 thicker, < 0 thinner, 0 unchanged."""
     roll = rng.random(n)
     strength = rng.uniform(config.min_strength, config.max_strength, n)
-    sign = np.where(roll < config.thicken_share, 1.0,
-                    np.where(roll < config.thicken_share + config.thin_share, -1.0, 0.0))
+    thicker, thinner = _stroke_choice(roll, config)
+    sign = thicker - thinner.astype(np.float64)  # 1, -1 or 0
     return (sign * strength).astype(np.float32)
+
+
+def _stroke_choice(roll, config):
+    """Two (n,) masks: the images a roll (n,) in 0..1 makes thicker, and those it makes thinner."""
+    thicker = roll < config.thicken_share
+    return thicker, ~thicker & (roll < config.thicken_share + config.thin_share)
+
+
+def _change_stroke_in_place(padded, roll, strength, config):
+    """What random_thickness's roll and strength (M,) ask of padded images (M, 32, 32), done in place."""
+    thicker, thinner = (mask.nonzero()[0] for mask in _stroke_choice(roll, config))
+    _blend_in_place(padded, thicker, strength[thicker], np.maximum)
+    _blend_in_place(padded, thinner, strength[thinner], np.minimum)
+
+
+BORDER = 2  # zero pixels around each image while it is changed: clipped far-away points read zeros
+SIDE = IMAGE_SIDE + 2 * BORDER  # of a padded image
+
+
+def _padded(images):
+    """images (N, 28, 28) -> float32 copies (N, 32, 32) inside a border of BORDER zeros."""
+    padded = np.zeros((len(images), SIDE, SIDE), dtype=images.dtype)  # (N, 32, 32)
+    _inside(padded)[...] = images  # copied before the cast: a strided copy is cheaper without one
+    return padded.astype(np.float32, copy=False)
+
+
+def _inside(padded):
+    """The (N, 28, 28) images inside padded ones (N, 32, 32), as a view."""
+    return padded[:, BORDER:-BORDER, BORDER:-BORDER]
 
 
 def change_thickness(images, amount):
     """Blend each image (N, 28, 28) towards its 3x3 maximum (amount > 0) or minimum (< 0)."""
-    out = np.array(images, dtype=np.float32)  # a copy
-    _change_thickness_in_place(out, amount)
-    return out
+    padded = _padded(np.asarray(images))  # (N, 32, 32)
+    amount = np.asarray(amount, dtype=np.float32)  # (N,)
+    thicker, thinner = (amount > 0).nonzero()[0], (amount < 0).nonzero()[0]
+    _blend_in_place(padded, thicker, amount[thicker], np.maximum)
+    _blend_in_place(padded, thinner, -amount[thinner], np.minimum)
+    return np.ascontiguousarray(_inside(padded))
 
 
-def _change_thickness_in_place(images, amount):
-    """change_thickness, writing into images (N, 28, 28) float32; only changed images are worked on."""
-    for sign, reduce in ((1, np.maximum), (-1, np.minimum)):
-        chosen = np.flatnonzero(sign * amount > 0)  # the images this direction changes
-        if chosen.size:
-            x = images[chosen]  # (K, 28, 28)
-            strength = (sign * amount[chosen])[:, None, None]  # (K, 1, 1) in 0..1
-            images[chosen] = x + strength * (_neighbourhood(x, reduce) - x)
+def _inside_mask():
+    """(32 * 32,) float32: 1 inside a padded image, 0 on its border."""
+    mask = np.zeros((1, SIDE, SIDE), np.float32)
+    _inside(mask)[...] = 1
+    return mask.ravel()
 
 
-def _neighbourhood(images, reduce):
-    """reduce (np.maximum or np.minimum) over each pixel's 3x3 neighbourhood; outside is 0."""
-    n, h, w = images.shape
-    padded = np.zeros((n, h + 2, w + 2), dtype=images.dtype)  # (N, 30, 30)
-    padded[:, 1:-1, 1:-1] = images
-    rows = reduce(reduce(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])  # (N, 28, 30)
-    return reduce(reduce(rows[:, :, :-2], rows[:, :, 1:-1]), rows[:, :, 2:])  # (N, 28, 28)
+_INSIDE = _inside_mask()
+
+
+def _blend_in_place(padded, chosen, strength, reduce):
+    """Blend the chosen padded images (K of N, 32, 32) by strength (K,) in 0..1 towards reduce
+    (np.maximum: thicker, np.minimum: thinner) over each inside pixel's 3x3 neighbourhood.
+
+    Raveled, K padded images are one run of K * 1024 values in which the neighbours of an inside
+    pixel at i are at i + {-SIDE, 0, SIDE} + {-1, 0, 1}; the border's strength is 0, so it stays 0.
+    """
+    if not chosen.size:
+        return
+    x = padded[chosen].ravel()  # (K * 1024,), a copy
+    near = slice(SIDE + 1, len(x) - SIDE - 1)  # the pixels _neighbourhood reaches
+    change = _neighbourhood(x, reduce)  # (K * 1024 - 2 * SIDE - 2,), like x[near]
+    change -= x[near]
+    change *= (strength.astype(np.float32)[:, None] * _INSIDE).ravel()[near]  # (K, 1024) raveled, sliced
+    x[near] += change  # x + strength * (neighbourhood - x)
+    padded[chosen] = x.reshape(-1, SIDE, SIDE)
+
+
+def _neighbourhood(flat, reduce):
+    """reduce over the 3x3 neighbourhood of every value of flat[SIDE + 1:-SIDE - 1] (raveled padded images)."""
+    column = reduce(flat[:-2 * SIDE], flat[SIDE:-SIDE])  # (L - 2 SIDE,): rows i - SIDE, i and i + SIDE
+    reduce(column, flat[2 * SIDE:], out=column)
+    out = reduce(column[:-2], column[1:-1])  # (L - 2 SIDE - 2,): and columns j - 1, j and j + 1
+    return reduce(out, column[2:], out=out)
 
 
 def random_affine(n, rng, config=DEFAULT):
@@ -127,11 +199,21 @@ def random_affine(n, rng, config=DEFAULT):
     angle = np.radians(rng.uniform(-config.max_rotation, config.max_rotation, n))
     shear = rng.uniform(-config.max_shear, config.max_shear, n)
     shift = rng.uniform(-config.max_shift, config.max_shift, (n, 2))
+    return _matrices(scale, aspect, angle, shear), shift
+
+
+def _matrices(scale, aspect, angle, shear):
+    """(n, 2, 2) forward maps rotate @ slant @ stretch (see random_affine), a = scale, b = scale * aspect."""
     cos, sin = np.cos(angle), np.sin(angle)
     a, b = scale, scale * aspect
-    matrices = np.stack([(cos + sin * shear) * a, -sin * b,
-                         (sin - cos * shear) * a, cos * b], axis=-1).reshape(n, 2, 2)
-    return matrices, shift
+    return np.stack([(cos + sin * shear) * a, -sin * b,
+                     (sin - cos * shear) * a, cos * b], axis=-1).reshape(-1, 2, 2)
+
+
+def _inverse_matrices(scale, aspect, angle, shear):
+    """(2, 2, n) [row, column, image] inverses of _matrices: diag(1/a, 1/b) @ [[1, 0], [shear, 1]] @ [[cos, sin], [-sin, cos]]."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.array([[cos, sin], [shear * cos - sin, shear * sin + cos]]) / np.array([scale, scale * aspect])[:, None]
 
 
 def size_kept(images, matrices):
@@ -178,9 +260,6 @@ def _wobble_basis():
 _WOBBLE_BASIS = _wobble_basis()
 
 
-BORDER = 2  # zero pixels around each image while sampling: clipped far-away points read zeros
-
-
 def warp(images, affine, wobble=None):
     """Apply forward maps (matrices (N, 2, 2), shifts (N, 2)) to images (N, 28, 28) -> float32.
 
@@ -190,31 +269,57 @@ def warp(images, affine, wobble=None):
     smooth field interpolated from control-point displacements (see random_wobble).
     """
     matrices, shifts = affine
-    n = len(images)
-    side = IMAGE_SIDE + 2 * BORDER
-    padded = np.zeros((n, side, side), dtype=np.float32)  # (N, 32, 32)
-    padded[:, BORDER:-BORDER, BORDER:-BORDER] = images
-    # Source point of output pixel q: inverse @ (q - CENTRE - shift) + CENTRE (+ BORDER, in padded
-    # indices). Rows 0..N-1 of `source` are the source rows of every image, rows N..2N-1 the columns.
     (m00, m01), (m10, m11) = matrices[:, 0].T, matrices[:, 1].T  # (N,) each
-    determinant = m00 * m11 - m01 * m10
-    coefficients = np.empty((2, n, 3), dtype=np.float32)  # [source row / column, image, (d/d row, d/d col, constant)]
-    coefficients[0, :, 0], coefficients[0, :, 1] = m11 / determinant, -m01 / determinant  # the inverse matrix
-    coefficients[1, :, 0], coefficients[1, :, 1] = -m10 / determinant, m00 / determinant
-    shift_back = coefficients[:, :, 0] * shifts[:, 0] + coefficients[:, :, 1] * shifts[:, 1]  # (2, N): inverse @ shift
-    coefficients[:, :, 2] = BORDER + CENTRE - shift_back
-    coefficients = coefficients.reshape(2 * n, 3)  # (2N, 3)
-    source = coefficients @ _GRID  # (2N, 784)
+    inverse = np.array([[m11, -m01], [-m10, m00]]) / (m00 * m11 - m01 * m10)  # (2, 2, N)
+    return _sample(_padded(np.asarray(images)), _source_coefficients(inverse, shifts), wobble)
+
+
+def _source_coefficients(inverse, shifts):
+    """(3, 2N) float32 from inverse maps (2, 2, N) and shifts (N, 2): the source row (column k < N)
+    or column (k >= N) of output pixel q, in padded indices, is coefficients[:, k] @ (q_row - CENTRE,
+    q_col - CENTRE, 1), as the source point is inverse @ (q - CENTRE - shift) + CENTRE."""
+    n = len(shifts)
+    coefficients = np.empty((3, 2, n), dtype=np.float32)  # [d/d row, d/d col, constant; source row, column; image]
+    coefficients[:2] = inverse.transpose(1, 0, 2)
+    shift_back = coefficients[0] * shifts[:, 0] + coefficients[1] * shifts[:, 1]  # (2, N): inverse @ shift
+    coefficients[2] = BORDER + CENTRE - shift_back
+    return coefficients.reshape(3, 2 * n)
+
+
+MAX_IMAGES = 2 ** 24 // (SIDE * SIDE)  # 16384 padded images: their raveled indices are exact in float32
+
+
+def _sample(padded, coefficients, wobble=None):
+    """warp for images already padded (N, 32, 32), given _source_coefficients -> (N, 28, 28).
+
+    One matrix product gives, for every output pixel of every image, the point it reads from;
+    that point's top-left neighbour becomes one index into the raveled stack of padded images.
+    """
+    n = len(padded)
+    if n > MAX_IMAGES:
+        return np.concatenate([_sample(*part) for part in _parts(padded, coefficients, wobble)])
+    source = coefficients.T @ _GRID  # (2N, 784): source rows of every image, then columns
     if wobble is not None:
         source += wobble.transpose(1, 0, 2).reshape(2 * n, -1) @ _WOBBLE_BASIS  # (2N, 784), like source
-    np.clip(source, 0, side - 2, out=source)  # far outside lands on the border
+    source.clip(0, SIDE - 2, out=source)  # far outside lands on the border
     corner = np.floor(source)  # (2N, 784) top row / left column of the four neighbours
-    fraction = source - corner  # (2N, 784) in 0..1
-    corner = corner.astype(np.int32)  # two small integer steps are faster than float32 -> intp
-    within = corner[:n] * side + corner[n:]  # (N, 784) index of the top-left neighbour in its image
-    image_start = np.arange(n, dtype=np.intp)[:, None] * (side * side)  # (N, 1)
-    top_left = within.astype(np.intp) + image_start  # (N, 784) index into padded.ravel()
-    return _bilinear(padded.ravel(), top_left, side, fraction[:n], fraction[n:]).reshape(images.shape)
+    fraction = np.subtract(source, corner, out=source)  # (2N, 784) in 0..1
+    top_left = corner[:n]  # (N, 784), made into top_row * SIDE + left_column + the image's start
+    top_left *= SIDE
+    top_left += corner[n:]
+    top_left += np.arange(0, n * SIDE * SIDE, SIDE * SIDE, dtype=np.float32)[:, None]  # (N, 1), exact
+    top_left = top_left.astype(np.int32).astype(np.intp)  # two small steps are faster than float32 -> intp
+    return _bilinear(padded.ravel(), top_left, fraction[:n], fraction[n:]).reshape(n, IMAGE_SIDE, IMAGE_SIDE)
+
+
+def _parts(padded, coefficients, wobble):
+    """_sample's arguments for runs of at most MAX_IMAGES images."""
+    n = len(padded)
+    by_image = coefficients.reshape(3, 2, n)
+    for start in range(0, n, MAX_IMAGES):
+        part = slice(start, start + MAX_IMAGES)
+        yield (padded[part], by_image[:, :, part].reshape(3, -1),
+               None if wobble is None else wobble[part])
 
 
 def _pixel_grid():
@@ -227,15 +332,24 @@ def _pixel_grid():
 _GRID = _pixel_grid()
 
 
-def _bilinear(flat, top_left, side, fy, fx):
+def _bilinear(flat, top_left, fy, fx):
     """Interpolate `flat` (padded images, raveled) at top_left + (fy, fx); all (N, P) -> (N, P).
 
     The right, lower and lower-right neighbours are read through shifted views of `flat`, so the
-    one index array serves all four.
+    one index array serves all four. Every index is in range (the source points were clipped), so
+    the reads skip the bounds check (mode="wrap" never wraps here); the arithmetic is in place.
     """
-    upper = np.take(flat, top_left)  # (N, P)
-    upper += fx * (np.take(flat[1:], top_left) - upper)
-    lower = np.take(flat[side:], top_left)
-    lower += fx * (np.take(flat[side + 1:], top_left) - lower)
-    upper += fy * (lower - upper)
+    upper = flat.take(top_left, mode="wrap")  # (N, P)
+    across = flat[1:].take(top_left, mode="wrap")
+    across -= upper
+    across *= fx
+    upper += across  # upper + fx * (right - upper)
+    lower = flat[SIDE:].take(top_left, mode="wrap")
+    flat[SIDE + 1:].take(top_left, mode="wrap", out=across)
+    across -= lower
+    across *= fx
+    lower += across  # lower + fx * (lower right - lower)
+    lower -= upper
+    lower *= fy
+    upper += lower  # upper + fy * (lower - upper)
     return upper

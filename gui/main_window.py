@@ -322,8 +322,7 @@ class MainWindow(QMainWindow):
     def _own_samples_to_results(self) -> None:
         """A confusion-matrix cell lists the user's samples too, as the model reads them now."""
         dataset = self.teach_panel.dataset
-        predicted = self.model.predict(dataset.images) if len(dataset) else np.zeros(0, np.int64)
-        self.results_view.set_own_samples(dataset.images, dataset.labels, predicted)
+        self.results_view.set_own_samples(dataset.images, dataset.labels, lambda images: self.model.predict(images))
 
     def _model_edited_in_lab(self) -> None:
         self.session.unsaved = True
@@ -557,7 +556,6 @@ class MainWindow(QMainWindow):
 
     def _show_test_results(self, results) -> None:
         self.results_view.show_results(results.images, results.labels, results.probabilities)
-        self._own_samples_to_results()
 
     def _training_failed(self, message: str) -> None:
         self.training_panel.show_outcome("Training failed: see the message.")

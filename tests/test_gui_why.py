@@ -320,7 +320,7 @@ def test_a_confusion_cell_lists_its_digits_and_one_goes_to_the_pad(qtbot, test_s
     view.show()
     view.show_results(images, labels, probs)
     own_images = images[:3].copy()
-    view.set_own_samples(own_images, labels[:3], predicted[:3])
+    view.set_own_samples(own_images, labels[:3], lambda own: SHIPPED.predict(own))
     true = int(labels[0])
     rect = view.table.visualRect(view.table.model().index(true, true))
     QTest.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -458,3 +458,32 @@ def test_no_see_why_page_is_clipped_or_wider_than_the_tab(drawn, qtbot, size):
         assert clipped == [], [(why.tabText(why.currentIndex()), type(w).__name__,
                                 w.title() if hasattr(w, "title") else getattr(w, "text", w.objectName)())
                                for w in clipped]
+
+
+def test_own_samples_in_a_cell_are_read_when_the_cell_opens_by_the_model_of_that_moment(qtbot, test_sample):
+    images, labels = test_sample[0][:200], test_sample[1][:200]
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_results(images, labels, SHIPPED.predict_proba(images))
+    reads = []
+    answer = {"digit": 9}                                   # what "the model" reads every sample as, now
+
+    def read(own):
+        reads.append(len(own))
+        return np.full(len(own), answer["digit"])
+
+    own = images[:4].copy()
+    own_labels = np.array([2, 2, 2, 5])
+    view.set_own_samples(own, own_labels, read)
+    assert reads == []                                      # nothing read until a cell is opened
+    view.show_cell(2, 9)
+    assert reads == [4] and sum(label.startswith("yours") for label in _gallery_labels(view)) == 3
+    answer["digit"] = 2                                     # the model has trained on
+    view.show_cell(2, 9)
+    assert sum(label.startswith("yours") for label in _gallery_labels(view)) == 0
+    view.show_cell(2, 2)
+    assert sum(label.startswith("yours") for label in _gallery_labels(view)) == 3
+
+
+def _gallery_labels(view):
+    return [view.gallery.item(i).text() for i in range(view.gallery.count())]

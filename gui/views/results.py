@@ -78,7 +78,7 @@ class ResultsView(QWidget):
         self.gallery = self._build_gallery()
         self.gallery.itemClicked.connect(self._emit_chosen)
         self._shown = None  # (images, labels, predicted, confidence) of the last show_results
-        self._own = None  # (images, labels, predicted) of the user's own samples
+        self._own = None  # (images, labels, read) of the user's own samples
         self._cell = None  # (true, said) whose digits the gallery lists, or None for the mistakes
         self.table.cellClicked.connect(self.show_cell)
         self.mistakes_button = QPushButton("Back to the mistakes")
@@ -140,10 +140,11 @@ class ResultsView(QWidget):
         self.gallery_hint.setText(MISTAKES_HINT)
         self.mistakes_button.setVisible(False)
 
-    def set_own_samples(self, images, labels, predicted):
-        """The user's own samples (N, 28, 28), their labels (N,) and what the model says (N,):
-        a confusion-matrix cell lists them too."""
-        self._own = (np.asarray(images), np.asarray(labels, np.int64), np.asarray(predicted, np.int64))
+    def set_own_samples(self, images, labels, read):
+        """The user's own samples (N, 28, 28), their labels (N,) and `read(images) -> (N,) digits`, what
+        the model says: a confusion-matrix cell lists them too, read when a cell is opened, by the
+        model of that moment (not after every epoch of a run)."""
+        self._own = (np.asarray(images), np.asarray(labels, np.int64), read)
 
     def show_cell(self, true, said):
         """List the test digits (and own samples) that are `true` and were read as `said`."""
@@ -156,8 +157,9 @@ class ResultsView(QWidget):
         self._gallery_indices = in_cell
         self.gallery.clear()
         self._gallery_images = []
-        if self._own is not None:
-            own_images, own_labels, own_predicted = self._own
+        if self._own is not None and len(self._own[0]):
+            own_images, own_labels, read = self._own
+            own_predicted = np.asarray(read(own_images), np.int64)     # (N,)
             for i in np.flatnonzero((own_labels == true) & (own_predicted == said)):
                 self._add_thumbnail(own_images[i], f"yours\n#{i + 1}",
                                     f"Your sample #{i + 1}: a {true}, read as {said}. Click to put it on the canvas.")

@@ -18,6 +18,7 @@ from core.augment import AugmentConfig
     ({"max_shear": -0.1}, "augmentation ranges and shares must not be negative"),
     ({"thicken_share": -0.1}, "augmentation ranges and shares must not be negative"),
     ({"thin_share": -0.1}, "augmentation ranges and shares must not be negative"),
+    ({"wobble": -0.1}, "augmentation ranges and shares must not be negative"),
     ({"max_scale_change": 1.0}, "max_scale_change and max_aspect_change must be below 1"),
     ({"max_aspect_change": 1.0}, "max_scale_change and max_aspect_change must be below 1"),
 ])
@@ -31,7 +32,7 @@ def test_impossible_ranges_are_refused_with_the_rule(settings, message):
     {"thicken_share": 0.6, "thin_share": 0.4},
     {"min_strength": 0.0, "max_strength": 0.0}, {"min_strength": 1.0, "max_strength": 1.0},
     {"max_shift": 0, "max_scale_change": 0, "max_aspect_change": 0, "max_rotation": 0, "max_shear": 0,
-     "thicken_share": 0, "thin_share": 0},
+     "thicken_share": 0, "thin_share": 0, "wobble": 0},
     {"max_scale_change": 0.99, "max_aspect_change": 0.99},
 ])
 def test_the_edges_of_every_range_are_accepted(settings):

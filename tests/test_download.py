@@ -291,3 +291,21 @@ def test_a_file_verifies_only_under_its_own_name_and_path(tmp_path, files):
     assert not file_verifies(path, NAMES[3])                 # same file, another expected digest
     assert not file_verifies(copy, NAMES[2])                 # another file of the same size and mtime
     assert not file_verifies(tmp_path / "missing.gz", NAMES[2])
+
+
+def test_a_claim_covers_its_own_partial_files_in_its_folder_only(tmp_path, monkeypatch):
+    folder, elsewhere = tmp_path / "cache", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    prefix = ".train-images-idx3-ubyte.gz.aaaaaaaaaaaa."
+    ours = prefix + "x1y2z3" + core.download.TEMP_SUFFIX
+    names = [ours,
+             prefix + core.download.TEMP_SUFFIX,                    # no random part: mkstemp never makes it
+             prefix + "x1y2z3",                                     # not a partial file
+             ".train-images-idx3-ubyte.gz.bbbbbbbbbbbb.x1y2z3" + core.download.TEMP_SUFFIX]  # another claim
+    for name in names:
+        (folder / name).write_bytes(b"")
+        (elsewhere / name).write_bytes(b"")
+    monkeypatch.chdir(elsewhere)  # the working folder holds look-alikes that are not claimed
+    assert core.download._claimed_files(str(folder), prefix) == [os.path.join(str(folder), ours)]
+    assert core.download._claimed_files(str(tmp_path / "gone"), prefix) == []

@@ -92,6 +92,14 @@ def test_densify_spaces_points_at_most_the_spacing_apart():
     np.testing.assert_allclose(away[:, 1], [4, 3.5, 3, 2.5, 2, 1.5, 1])
 
 
+@pytest.mark.parametrize("length, per_segment", [(0.0, 1), (0.3, 2), (0.5, 2), (1.0, 3), (1.2, 4)])
+def test_densify_takes_the_fewest_points_the_longest_segment_needs(length, per_segment):
+    """ceil(longest / spacing) + 1 evenly spaced points a segment: no more, however many segments."""
+    segments = np.array([[[row, 0.0], [row, length]] for row in range(10)])  # (10, 2, 2), all alike
+    points = drawn._densify(segments, spacing=0.5)
+    assert points.shape == (10 * per_segment, 2)
+
+
 def test_place_scales_the_longer_side_and_centres_the_box():
     segments = np.array([[[0.0, 0.0], [10.0, 0.0]], [[10.0, 0.0], [10.0, 5.0]]])   # 10 tall, 5 wide
     placed = drawn._place(segments, Drawing(canvas=100, size=44, centre=(50, 30), pen=4)).reshape(-1, 2)
@@ -135,6 +143,19 @@ def test_centre_line_of_a_bar_runs_down_its_middle():
     points = segments.reshape(-1, 2)
     assert abs(points[:, 1].mean() - 14) < 0.3                          # the bar's middle column
     assert points[:, 0].min() < 8 and points[:, 0].max() > 20
+    assert (points[:, 0].min() + points[:, 0].max()) / 2 == pytest.approx(14, abs=0.1)  # shortened evenly
+    across = np.zeros((28, 28), np.uint8)
+    across[14, 6:22] = 255                                              # rows 14..15, columns 6..22
+    points = centre_line(across).reshape(-1, 2)
+    assert (points[:, 1].min() + points[:, 1].max()) / 2 == pytest.approx(14, abs=0.1)
+    assert 14 < points[:, 0].min() and points[:, 0].max() < 15
+
+
+@pytest.mark.parametrize("share, stroke", [(0.401, True), (0.399, False)])
+def test_centre_line_takes_ink_above_forty_percent_as_stroke(share, stroke):
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 12:16] = share * 255                                    # a uniformly faint bar
+    assert (len(centre_line(image)) > 0) == stroke
 
 
 def test_draw_puts_a_bar_where_asked():
@@ -186,6 +207,17 @@ def blobs(seed, side=26):
     return smooth > 0.5
 
 
+# A mask whose thinning ends on a round where the first pass still takes pixels and the second none:
+# the loop must go on while either pass takes any.
+SPECKLED = np.array([[1, 1, 0, 1, 1, 1, 1],
+                     [1, 1, 1, 1, 1, 0, 1],
+                     [1, 1, 1, 1, 1, 1, 1],
+                     [1, 1, 1, 1, 1, 1, 1],
+                     [0, 0, 1, 1, 1, 1, 1],
+                     [1, 1, 1, 0, 1, 1, 1],
+                     [1, 1, 0, 1, 1, 1, 1]], bool)
+
+
 @pytest.mark.parametrize("case", ["digits", "blobs"])
 def test_thinning_matches_zhang_suen_written_out(case):
     from core.data import load_sample
@@ -194,9 +226,11 @@ def test_thinning_matches_zhang_suen_written_out(case):
         images = load_sample("test")[0][:4]
         masks = [image > 0.4 * 255 for image in images] + [np.ones((6, 9), bool)]
     else:
-        masks = [blobs(seed) for seed in range(4)]
+        masks = [blobs(seed) for seed in range(4)] + [SPECKLED]
     for mask in masks:
-        np.testing.assert_array_equal(thin(mask), slow_thin(mask))
+        skeleton = thin(mask)
+        np.testing.assert_array_equal(skeleton, slow_thin(mask))
+        np.testing.assert_array_equal(thin(skeleton), skeleton)  # finished: nothing more to take away
 
 
 def test_place_centres_the_box_of_a_rotated_lopsided_shape():
@@ -221,6 +255,8 @@ def test_render_reaches_the_canvas_edges():
     assert edge[0].all() and edge[39].all() and edge[0, 0] == 255 and edge[39, 39] == 255
     outside = drawn._render(np.array([[[-3.0, 5.0], [-3.0, 30.0]], [[43.0, 5.0], [43.0, 30.0]]]), drawing)
     assert not outside.any()                                      # lines off the canvas leave no ink
+    just_past = drawn._render(np.array([[[40.3, 5.0], [40.3, 30.0]], [[5.0, 40.3], [30.0, 40.3]]]), drawing)
+    assert not just_past.any()                                    # a line in the row or column after the last
 
 
 @pytest.mark.parametrize("length, size, pen, extent", [(0.5, 30, 4, 26), (10.0, 4, 3, 1.0), (10.0, 4, 4, 1.0)])

@@ -5,6 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from core import digitmap, filterlab, stress
 from core.data import load_sample
+from core.steps import run_to_end
 from core.network import CNN
 from core.train import evaluate
 
@@ -61,6 +62,23 @@ def test_robustness_keeps_the_other_sliders(shipped, test_sample):
     values, probability = stress.robustness(shipped, image, "noise", 2, settings, count=5)
     expected = shipped.predict_proba(stress.transformed(image, shift=4.0, noise=values[-1]), seen=True)[0, 2]
     assert probability[-1] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("knob", sorted(stress.KNOBS))
+def test_the_default_sweep_passes_through_the_untouched_drawing_and_both_ends(knob):
+    values = stress.sweep_values(knob)
+    spec = stress.KNOBS[knob]
+    assert values[0] == spec.low and values[-1] == spec.high
+    assert stress.NEUTRAL[knob] in values  # the chart's curve goes through the pad's own answer
+    np.testing.assert_allclose(np.diff(values), np.diff(values)[0])  # evenly spaced
+
+
+def test_the_default_robustness_curve_holds_the_pads_own_answer(shipped, test_sample):
+    image, probabilities, _ = shipped.read(test_sample[0][7])
+    digit = int(np.argmax(probabilities))
+    values, probability = stress.robustness(shipped, image, "rotate", digit)  # the chart's call
+    np.testing.assert_array_equal(values, stress.sweep_values("rotate"))
+    assert probability[list(values).index(0.0)] == pytest.approx(probabilities[digit], rel=1e-4)
 
 
 # ----- filter lab ---------------------------------------------------------------------------------
@@ -137,6 +155,30 @@ def test_the_fast_pca_finds_the_same_directions_as_a_full_svd(shipped, test_samp
     np.testing.assert_allclose(fast.variance, exact.variance, rtol=1e-3)
     scale = np.abs(exact.project(features)).max()
     np.testing.assert_allclose(fast.project(features), exact.project(features), atol=2e-2 * scale)
+
+
+def test_the_exact_pca_is_exact_for_float32_features_far_from_the_origin():
+    """The checking version works in float64 whatever the features' type, so it matches the
+    covariance's eigenvectors to float64 precision even where float32 centring would not."""
+    rng = np.random.default_rng(3)
+    features = (rng.standard_normal((200, 6)) * [5, 2, 1, 0.5, 0.2, 0.1] + 1000).astype(np.float32)
+    exact = digitmap.exact_principal_components(features)
+    x = features.astype(np.float64)
+    variance, directions = np.linalg.eigh(np.cov(x, rowvar=False))  # ascending
+    np.testing.assert_allclose(exact.mean, x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(exact.variance, variance[::-1][:2], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(exact.components @ directions[:, ::-1][:, :2]), np.eye(2), atol=1e-10)
+
+
+def test_principal_components_uses_the_seed_it_is_given():
+    rng = np.random.default_rng(4)
+    features = rng.standard_normal((60, 30))  # no clear main directions: the sketch's start shows
+    for seed in (0, 7):
+        direct = digitmap.principal_components(features, seed=seed)
+        stepped = run_to_end(digitmap.principal_component_steps(features, seed=seed))
+        np.testing.assert_array_equal(direct.components, stepped.components)
+    assert not np.array_equal(digitmap.principal_components(features, seed=0).components,
+                              digitmap.principal_components(features, seed=7).components)
 
 
 def test_pca_puts_the_most_spread_along_the_first_axis():

@@ -134,6 +134,18 @@ def test_save_and_load_round_trip(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]  # no temporary left behind
 
 
+def test_load_params_reads_back_the_saved_weights(tmp_path):
+    from core.modelfile import PARAM_KEYS, load_params
+
+    model = CNN(num_filters=3, seed=2, deskew=True)
+    model.save(tmp_path / "model.npz")
+    params = load_params(tmp_path / "model.npz")
+    assert sorted(params) == sorted(PARAM_KEYS)
+    for name in PARAM_KEYS:
+        assert params[name].dtype == np.float32
+        np.testing.assert_array_equal(params[name], model.params[name])
+
+
 def test_a_model_with_another_filter_count_loads(tmp_path):
     CNN(num_filters=4, seed=0).save(tmp_path / "four.npz")
     model = CNN.load(tmp_path / "four.npz")

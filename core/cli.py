@@ -191,8 +191,10 @@ def _silence_stdout():
     """Point stdout at the null device, so the interpreter's last flush finds no closed pipe."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)                 # also when stdout has no usable descriptor
 
 
 def one_line(message):

@@ -78,3 +78,14 @@ def _closed_stream(tmp_path):
 def test_silencing_stdout_never_raises(make_stdout, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stdout", make_stdout(tmp_path))
     cli._silence_stdout()
+
+
+def test_silencing_stdout_leaves_no_descriptor_open_even_when_it_fails(tmp_path, monkeypatch):
+    descriptors = Path("/proc/self/fd")
+    if not descriptors.is_dir():
+        pytest.skip("needs /proc to count open descriptors")
+    monkeypatch.setattr(sys, "stdout", _BadDescriptor())
+    before = len(list(descriptors.iterdir()))
+    for _ in range(5):
+        cli._silence_stdout()
+    assert len(list(descriptors.iterdir())) == before

@@ -114,6 +114,35 @@ def test_index_near_finds_the_closest_step_kept():
     assert [history.index_near(s) for s in (-5, 0, 1, 2, 3, 6, 7, 100)] == [0, 0, 0, 0, 1, 1, 2, 3]
 
 
+def test_index_near_on_one_snapshot_or_none():
+    assert [filled(4, [7]).index_near(s) for s in (0, 7, 99)] == [0, 0, 0]
+    with pytest.raises(IndexError) as error:
+        History(4 * TINY_RECORD).index_near(0)
+    assert str(error.value) == "the history is empty"
+
+
+def test_an_empty_history_has_no_steps_as_integers():
+    steps = History(4 * TINY_RECORD).steps()
+    assert steps.shape == (0,) and steps.dtype == np.int64             # the same type as once steps are kept
+
+
+def test_metrics_at_counts_back_from_the_latest_and_refuses_beyond_either_end():
+    history = filled(8, [0, 1, 2])
+    assert history.metrics_at(-3) == history.metrics_at(0) == {"loss": 1.0}
+    for index in (3, -4):
+        with pytest.raises(IndexError) as error:
+            history.metrics_at(index)
+        assert str(error.value) == f"snapshot {index} of 3"
+
+
+def test_a_stacked_parameter_is_read_only():
+    history = filled(8, [0, 1, 2])
+    stacked = history.stacked("w")                                      # (3, 2, 2)
+    with pytest.raises(ValueError, match="read-only"):
+        stacked[0, 0, 0] = 5.0
+    np.testing.assert_array_equal(stacked[:, 0, 0], [0, 1, 2])
+
+
 def test_the_64_mb_budget_holds_12_epochs_of_full_mnist_at_batch_64():
     budget = 64 * 2**20
     steps = 12 * -(-60000 // 64)                                      # 11,256 steps

@@ -50,9 +50,9 @@ def filter_change(start: np.ndarray, now: np.ndarray) -> np.ndarray:
 
 def filter_change_through_run(history) -> np.ndarray:
     """(len(history), F): each filter's distance from the first snapshot's, at every snapshot."""
-    filters = np.asarray(history.stacked("conv.filters"), dtype=np.float64)          # (K, F, 3, 3)
-    if len(filters) == 0:
+    if len(history) == 0:                                   # nothing recorded: no parameters to stack
         return np.zeros((0, 0))
+    filters = np.asarray(history.stacked("conv.filters"), dtype=np.float64)          # (K, F, 3, 3)
     return np.sqrt(((filters - filters[0]) ** 2).sum(axis=(2, 3)))
 
 

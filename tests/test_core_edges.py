@@ -155,6 +155,17 @@ def test_the_startup_message_says_what_to_do(tmp_path, monkeypatch):
     assert not session.unsaved
 
 
+def test_a_fresh_session_deskews_and_its_seed_gives_the_same_weights_and_is_named():
+    from gui.model_session import fresh_session
+
+    seeded, again, unseeded = fresh_session(7), fresh_session(7), fresh_session()
+    assert seeded.description == "new, random weights (seed 7)"
+    assert unseeded.description == "new, random weights"
+    assert seeded.model.deskew is True and unseeded.model.deskew is True  # the default recipe's input stage
+    np.testing.assert_array_equal(seeded.model.params["conv.filters"], again.model.params["conv.filters"])
+    assert not seeded.unsaved
+
+
 def test_the_legend_has_nine_stops_by_default():
     from gui.views.colormap import gradient_stops
 

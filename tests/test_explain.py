@@ -70,6 +70,17 @@ def test_conv_arithmetic_refuses_a_window_off_the_map(shipped, digit):
         explain.conv_arithmetic(shipped, digit, shipped.num_filters, 0, 0)
 
 
+@pytest.mark.parametrize("arithmetic, side", [(explain.conv_arithmetic, 26), (explain.pool_arithmetic, 13)])
+def test_an_index_off_the_map_is_named_in_the_error(shipped, digit, arithmetic, side):
+    last_filter = shipped.num_filters - 1
+    for index, message in [((last_filter + 1, 0, 0), f"filter {last_filter + 1} is outside 0..{last_filter}"),
+                           ((0, side, 0), f"row {side} is outside 0..{side - 1}"),
+                           ((0, 0, -1), f"column -1 is outside 0..{side - 1}")]:
+        with pytest.raises(IndexError) as error:
+            arithmetic(shipped, digit, *index)
+        assert str(error.value) == message
+
+
 # ----- pool ---------------------------------------------------------------------------------------
 
 def test_pool_arithmetic_matches_the_loops(shipped, digit):
@@ -170,6 +181,21 @@ def test_why_a_rather_than_b_sums_to_the_score_difference(shipped, digit):
 def test_runner_up_is_the_second_most_probable():
     assert explain.runner_up([0.1, 0.5, 0.05, 0.3, 0.05, 0, 0, 0, 0, 0]) == 3
     assert explain.runner_up([0.6, 0.2, 0.2, 0, 0, 0, 0, 0, 0, 0]) == 1
+
+
+def test_runner_up_takes_the_first_digit_of_a_tie_whatever_the_pattern():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        probabilities = rng.integers(0, 3, size=10) / 10  # many ties, the top one shared too at times
+        by_rank = sorted(range(10), key=lambda d: (-probabilities[d], d))  # most probable first, then digit order
+        assert explain.runner_up(probabilities) == by_rank[1]
+
+
+def test_why_a_rather_than_b_names_a_digit_off_the_scale(shipped, digit):
+    for a, b, message in [(10, 0, "digit 10 is outside 0..9"), (0, -1, "digit -1 is outside 0..9")]:
+        with pytest.raises(IndexError) as error:
+            explain.evidence_difference(shipped, digit, a, b)
+        assert str(error.value) == message
 
 
 def test_softmax_arithmetic_gives_the_networks_probabilities(shipped, digit):

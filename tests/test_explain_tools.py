@@ -7,6 +7,7 @@ from core import digitmap, filterlab, stress
 from core.data import load_sample
 from core.steps import run_to_end
 from core.network import CNN
+from core.steps import run_to_end
 from core.train import evaluate
 
 
@@ -107,6 +108,15 @@ def test_presets_are_scaled_to_the_strength_asked():
     assert np.max(np.abs(edge)) == 1.5 and edge[0, 0] == -1.5 and edge[0, 2] == 1.5
     assert filterlab.strength_of(np.zeros((3, 3))) == 1.0
     assert filterlab.strength_of(np.array([[0, -2.0, 1]])) == 2.0
+    assert filterlab.strength_of(np.array([[0.25, -0.5]])) == 0.5  # a weak filter keeps its own strength
+    for name, kernel in filterlab.PRESETS.items():  # by default: largest |weight| 1, the preset as written
+        np.testing.assert_array_equal(filterlab.preset(name), kernel)
+
+
+def test_with_filters_puts_exactly_the_filters_given_into_the_copy(shipped):
+    filters = np.random.default_rng(0).standard_normal(shipped.params["conv.filters"].shape)  # (8, 3, 3)
+    twin = filterlab.with_filters(shipped, filters)
+    np.testing.assert_array_equal(twin.params["conv.filters"], filters.astype(np.float32))
 
 
 def test_training_the_output_layer_only_learns_with_hand_made_filters(test_sample):
@@ -122,6 +132,89 @@ def test_training_the_output_layer_only_learns_with_hand_made_filters(test_sampl
     np.testing.assert_array_equal(net.params["conv.filters"], filters)  # frozen
     after = filterlab.accuracy(net, test_images, test_labels)
     assert before < 0.3 and after > 0.8
+
+
+def _output_layer_by_hand(net, images, labels, seed, epochs, batch, lr, momentum):
+    """The output layer's weights after plain-NumPy SGD with heavy-ball momentum on fixed pooled
+    features: the slow, written-out version of train_output_layer_steps. Returns (weights, biases, losses)."""
+    features = filterlab.pooled_features(net, images).astype(np.float64)  # (N, 13*13*F)
+    weights = net.params["softmax.weights"].astype(np.float64)  # (13*13*F, 10)
+    biases = net.params["softmax.biases"].astype(np.float64)  # (10,)
+    velocity_w, velocity_b = np.zeros_like(weights), np.zeros_like(biases)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(images))
+        for start in range(0, len(images), batch):
+            chosen = order[start:start + batch]
+            logits = features[chosen] @ weights + biases  # (B, 10)
+            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = exp / exp.sum(axis=1, keepdims=True)  # (B, 10)
+            losses.append(float(-np.mean(np.log(probs[np.arange(len(chosen)), labels[chosen]]))))
+            d_logits = (probs - np.eye(10)[labels[chosen]]) / len(chosen)  # (B, 10)
+            velocity_w = momentum * velocity_w - lr * (features[chosen].T @ d_logits)
+            velocity_b = momentum * velocity_b - lr * d_logits.sum(axis=0)
+            weights, biases = weights + velocity_w, biases + velocity_b
+    return weights, biases, losses
+
+
+@pytest.fixture(scope="module")
+def small_training_set(test_sample):
+    images, labels = test_sample
+    return images[:250], labels[:250].astype(np.intp)
+
+
+def test_training_the_output_layer_matches_sgd_with_momentum_written_out(small_training_set):
+    images, labels = small_training_set
+    settings = {"epochs": 2, "batch_size": 24, "learning_rate": 0.05, "momentum": 0.5}  # 11 steps an epoch
+    net = CNN(num_filters=2, seed=5, dtype=np.float64)
+    expected_w, expected_b, losses = _output_layer_by_hand(net, images, labels, 7, settings["epochs"],
+                                                           settings["batch_size"], settings["learning_rate"],
+                                                           settings["momentum"])
+    stages = list(filterlab.train_output_layer_steps(net, images, labels, seed=7, **settings))
+    np.testing.assert_allclose(net.params["softmax.weights"], expected_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.params["softmax.biases"], expected_b, rtol=1e-9, atol=1e-12)
+    training = [(fraction, loss) for stage, fraction, loss in stages if stage == "training"]
+    reported = [10, 20, 22]  # every tenth step and the last of 2 * 11
+    assert [fraction for fraction, _ in training] == pytest.approx([done / 22 for done in reported])
+    assert [loss for _, loss in training] == pytest.approx([losses[done - 1] for done in reported], rel=1e-9)
+
+
+def test_output_training_reports_feature_progress_by_chunk_of_images(small_training_set):
+    images, labels = small_training_set  # 250 images: chunks of 100, 100, 50, then the features
+    net = CNN(num_filters=2, seed=5)
+    stages = list(filterlab.train_output_layer_steps(net, images, labels, epochs=1, batch_size=250))
+    features = [(stage, fraction) for stage, fraction, _ in stages[:-1]]
+    assert features == [("features", 0.4), ("features", 0.8), ("features", 1.0), ("features", 1.0)]
+    assert all(np.isnan(loss) for _, _, loss in stages[:-1])
+    assert stages[-1][:2] == ("training", 1.0)  # one step, the last: reported
+
+
+def test_train_output_layer_uses_seed_0_and_the_house_settings_and_returns_the_last_loss(small_training_set):
+    images, labels = small_training_set
+    config = filterlab.OUTPUT_TRAINING
+    net = CNN(num_filters=2, seed=5, dtype=np.float64)
+    expected_w, expected_b, losses = _output_layer_by_hand(net, images, labels, 0, 1, config["batch_size"],
+                                                           config["learning_rate"], config["momentum"])
+    loss = filterlab.train_output_layer(net, images, labels, epochs=1)
+    np.testing.assert_allclose(net.params["softmax.weights"], expected_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(net.params["softmax.biases"], expected_b, rtol=1e-9, atol=1e-12)
+    assert loss == pytest.approx(losses[-1], rel=1e-9)
+    again = CNN(num_filters=2, seed=5, dtype=np.float64)  # the steps' own default seed is 0 too
+    run_to_end(filterlab.train_output_layer_steps(again, images, labels, epochs=1))
+    np.testing.assert_array_equal(again.params["softmax.weights"], net.params["softmax.weights"])
+    seeded, by_steps = CNN(num_filters=2, seed=5), CNN(num_filters=2, seed=5)  # a seed given is passed on
+    filterlab.train_output_layer(seeded, images, labels, seed=3, epochs=1)
+    run_to_end(filterlab.train_output_layer_steps(by_steps, images, labels, seed=3, epochs=1))
+    np.testing.assert_array_equal(seeded.params["softmax.weights"], by_steps.params["softmax.weights"])
+
+
+def test_output_training_accepts_labels_given_as_whole_floats(small_training_set):
+    images, labels = small_training_set  # e.g. read back from a JSON file
+    by_int, by_float = CNN(num_filters=2, seed=5), CNN(num_filters=2, seed=5)
+    assert filterlab.train_output_layer(by_float, images, labels.astype(np.float64), epochs=1) == \
+        filterlab.train_output_layer(by_int, images, labels, epochs=1)
+    np.testing.assert_array_equal(by_float.params["softmax.weights"], by_int.params["softmax.weights"])
 
 
 def test_pooled_features_are_what_the_output_layer_reads(shipped, test_sample):

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
+from core import replay
 from core.history import RECORD_OVERHEAD, History
+from core.losses import softmax
 from core.network import CNN
 from core.replay import filter_change, filter_change_through_run, probabilities_through_run, top_rivals
 
@@ -112,6 +114,35 @@ def test_index_near_finds_the_closest_step_kept():
     assert [history.index_near(s) for s in (-5, 0, 1, 2, 3, 6, 7, 100)] == [0, 0, 0, 0, 1, 1, 2, 3]
 
 
+def test_index_near_on_one_snapshot_or_none():
+    assert [filled(4, [7]).index_near(s) for s in (0, 7, 99)] == [0, 0, 0]
+    with pytest.raises(IndexError) as error:
+        History(4 * TINY_RECORD).index_near(0)
+    assert str(error.value) == "the history is empty"
+
+
+def test_an_empty_history_has_no_steps_as_integers():
+    steps = History(4 * TINY_RECORD).steps()
+    assert steps.shape == (0,) and steps.dtype == np.int64             # the same type as once steps are kept
+
+
+def test_metrics_at_counts_back_from_the_latest_and_refuses_beyond_either_end():
+    history = filled(8, [0, 1, 2])
+    assert history.metrics_at(-3) == history.metrics_at(0) == {"loss": 1.0}
+    for index in (3, -4):
+        with pytest.raises(IndexError) as error:
+            history.metrics_at(index)
+        assert str(error.value) == f"snapshot {index} of 3"
+
+
+def test_a_stacked_parameter_is_read_only():
+    history = filled(8, [0, 1, 2])
+    stacked = history.stacked("w")                                      # (3, 2, 2)
+    with pytest.raises(ValueError, match="read-only"):
+        stacked[0, 0, 0] = 5.0
+    np.testing.assert_array_equal(stacked[:, 0, 0], [0, 1, 2])
+
+
 def test_the_64_mb_budget_holds_12_epochs_of_full_mnist_at_batch_64():
     budget = 64 * 2**20
     steps = 12 * -(-60000 // 64)                                      # 11,256 steps
@@ -170,7 +201,13 @@ def test_filter_change_through_run_starts_at_zero_and_follows_each_snapshot():
     np.testing.assert_array_equal(change[0], 0)
     first = models[0].params["conv.filters"]
     for k, model in enumerate(models):
-        np.testing.assert_allclose(change[k], filter_change(first, model.params["conv.filters"]), rtol=1e-6)
+        np.testing.assert_allclose(change[k], filter_change(first, model.params["conv.filters"]), rtol=1e-12)
+
+
+def test_filter_change_through_a_run_of_one_snapshot_or_none():
+    history, _ = _run_history(count=1)
+    np.testing.assert_array_equal(filter_change_through_run(history), np.zeros((1, 8)))
+    assert filter_change_through_run(History(10 * RECORD)).shape == (0, 0)
 
 
 def test_top_rivals_are_the_other_digits_with_the_highest_peaks():
@@ -178,6 +215,39 @@ def test_top_rivals_are_the_other_digits_with_the_highest_peaks():
     probs[0, 7], probs[1, 3], probs[2, 5], probs[2, 8] = 0.9, 0.5, 0.3, 0.2
     assert top_rivals(probs, digit=7, count=3) == [3, 5, 8]
     assert top_rivals(probs, digit=3, count=2) == [7, 5]
+    assert top_rivals(probs, digit=7) == [3, 5, 8]                    # three by default
+
+
+def test_top_rivals_on_tied_peaks_come_in_digit_order():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        probs = rng.integers(0, 3, size=(2, 10)) / 10                # peaks 0, 0.1 or 0.2: many ties
+        digit = int(rng.integers(10))
+        peaks = probs.max(axis=0)
+        expected = sorted((d for d in range(10) if d != digit), key=lambda d: (-peaks[d], d))
+        assert top_rivals(probs, digit, count=9) == expected
+
+
+def test_top_rivals_of_no_probabilities_are_the_other_digits_in_order():
+    assert top_rivals(np.zeros((0, 10)), digit=1) == [0, 2, 3]
+    assert top_rivals(np.zeros((0, 10)), digit=4, count=10) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+
+
+def test_probabilities_with_works_through_the_snapshots_a_chunk_at_a_time_each_once(monkeypatch):
+    history, models = _run_history(count=5)
+    image = np.zeros((28, 28))
+    image[6:22, 10:18] = 230
+    expected = probabilities_through_run(history, image)             # (5, 10), all in one chunk
+    rows = []
+
+    def counted(logits):
+        rows.append(len(logits))
+        return softmax(logits)
+
+    monkeypatch.setattr(replay, "CHUNK", 2)
+    monkeypatch.setattr(replay, "softmax", counted)
+    np.testing.assert_allclose(probabilities_through_run(history, image), expected, rtol=1e-6, atol=1e-7)
+    assert rows == [2, 2, 1]                                          # at most CHUNK together, each snapshot once
 
 
 def test_probabilities_at_chosen_indices_are_those_rows():

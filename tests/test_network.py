@@ -58,6 +58,10 @@ def test_uint8_and_float_inputs_agree():
 def test_bad_image_shape_is_refused():
     with pytest.raises(ValueError, match="28, 28"):
         CNN().predict_proba(np.zeros((2, 27, 28)))
+    for shape in [(2, 28, 27), (28,), (1, 1, 28, 28)]:  # right number of axes, wrong sizes; or wrong number
+        with pytest.raises(ValueError) as error:
+            CNN().predict(np.zeros(shape))
+        assert str(error.value) == f"expected images of shape (N, 28, 28) or (28, 28), got {shape}"
 
 
 def test_softmax_is_stable_for_huge_logits():
@@ -93,6 +97,26 @@ def test_batched_path_equals_the_per_sample_reference():
     x = images[0] / 255 - 0.5
     ref_conv = reference.conv_forward(x, model.params["conv.filters"])
     np.testing.assert_allclose(model.feature_maps(images[0]), ref_conv, atol=1e-6)
+
+
+def test_the_reference_conv_gradients_are_those_of_its_forward_pass():
+    image, filters = RNG.standard_normal((6, 7)), RNG.standard_normal((2, 3, 3))  # not square: axes kept apart
+    d_out = RNG.standard_normal((4, 5, 2))
+    d_filters, d_image = reference.conv_backward(image, filters, d_out)
+    projection = lambda im, fi: float(np.sum(reference.conv_forward(im, fi) * d_out))  # linear in each
+    for values, grad, other in [(image, d_image, lambda v: projection(v, filters)),
+                                (filters, d_filters, lambda v: projection(image, v))]:
+        for index in np.ndindex(values.shape):  # the slope along each entry, exact for a linear map
+            step = np.zeros_like(values)
+            step[index] = 1.0
+            assert grad[index] == pytest.approx(other(values + step) - other(values), rel=1e-9, abs=1e-9)
+
+
+def test_the_reference_softmax_stays_finite_for_huge_logits():
+    biases = np.array([800.0, 0, -800, 1, 0, 0, 0, 0, 0, 0])  # exp(800) overflows a float64
+    logits, probabilities = reference.softmax_forward(np.zeros((1, 1, 1)), np.zeros((1, 10)), biases)
+    np.testing.assert_array_equal(logits, biases)
+    assert probabilities[0] == pytest.approx(1.0) and probabilities.sum() == pytest.approx(1.0)
 
 
 def test_maxpool_tie_rule_sends_gradient_to_first_maximum_in_row_major_order():

@@ -253,3 +253,53 @@ def test_an_unexpected_error_is_logged_with_its_traceback(frozen_clock, caplog):
         run(data=Broken(KeyError("oops")))
     (record,) = [r for r in caplog.records if r.name == process.log.name]
     assert record.getMessage() == "training failed" and record.exc_info is not None
+
+
+class WaitedFor(Commands):
+    """Nothing waiting at any poll: every command comes from a blocking wait (while paused), in order."""
+
+    def poll(self, timeout=None):
+        return False
+
+
+def test_commands_while_paused_keep_it_paused_and_the_pause_is_reported_once(frozen_clock):
+    model = CNN(seed=0)
+    before = model.get_params()
+    commands = WaitedFor(messages.SetLearningRate(0.02), messages.SetLearningRate(0.03), Stop())
+    reports = Reports()
+    job = TrainingJob(model, CONFIG, small_data(), paused=True)
+    TrainingRun(job, reports, commands).run()
+    assert commands.queue == []                                  # every command was waited for
+    # held before step 1: its weights once, then (stopped) the final weights and the outcome; no step taken
+    assert reports.kinds() == [Params, Params, Outcome] and reports.sent[-1] == Outcome(Result.STOPPED)
+    for name, value in before.items():
+        np.testing.assert_array_equal(model.params[name], value)
+
+
+class FailsAtStep(CNN):
+    """A network whose `at`-th training step raises, as a bug in core would."""
+
+    def __init__(self, at):
+        super().__init__(seed=0)
+        self.calls, self.at = 0, at
+
+    def forward_backward(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            raise RuntimeError("a bug")
+        return super().forward_backward(*args, **kwargs)
+
+
+def test_a_run_failing_mid_training_sends_the_weights_it_got_to_before_the_message(frozen_clock):
+    model = FailsAtStep(at=5)                                    # four steps done; weights sent after step 1 only
+    reports = run(model=model)
+    assert reports.kinds()[-3:] == [Params, Failed, Outcome] and "a bug" in reports.sent[-2].message
+    for name, value in reports.sent[-3].params.items():
+        np.testing.assert_array_equal(value, model.params[name])
+
+
+def test_a_protocol_error_is_logged_with_the_message_refused(frozen_clock, caplog):
+    with caplog.at_level("ERROR", logger=process.log.name):
+        run(commands=Commands("stop"))
+    (record,) = [r for r in caplog.records if r.name == process.log.name]
+    assert record.getMessage() == "training protocol: the training protocol has no message 'stop' (of type str)"

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from core.augment import DEFAULT, WOBBLE_GRID, AugmentConfig, augment, change_thickness, size_kept, warp
+from core.augment import (DEFAULT, WOBBLE_GRID, AugmentConfig, augment, change_thickness, random_thickness,
+                          size_kept, warp)
 
 NOTHING = AugmentConfig(max_shift=0, max_scale_change=0, max_aspect_change=0, max_rotation=0,
                         max_shear=0, thicken_share=0, thin_share=0)
@@ -125,6 +126,24 @@ def test_thickening_adds_ink_and_thinning_removes_it():
     assert np.all(thicker >= images) and np.all(thinner <= images)
     np.testing.assert_allclose(half, (images + thicker) / 2, atol=1e-3)
     np.testing.assert_array_equal(unchanged, images)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_warp_and_change_thickness_give_float32_whatever_they_are_given(dtype):
+    images = digits(3).astype(dtype)
+    matrices, shifts = np.repeat(np.eye(2)[None], 3, axis=0), np.zeros((3, 2))
+    moved, thicker = warp(images, (matrices, shifts)), change_thickness(images, np.ones(3))
+    assert moved.dtype == thicker.dtype == np.float32
+    np.testing.assert_allclose(moved, images, atol=1e-3)  # the identity map
+    assert np.all(thicker >= images)
+
+
+def test_random_thickness_thickens_and_thins_the_shares_asked():
+    config = AugmentConfig(thicken_share=0.15, thin_share=0.4, min_strength=0.2, max_strength=0.9)
+    amount = random_thickness(20000, np.random.default_rng(2), config)
+    assert (amount > 0).mean() == pytest.approx(0.15, abs=0.015)
+    assert (amount < 0).mean() == pytest.approx(0.4, abs=0.015)
+    assert np.all((np.abs(amount) >= 0.2) & (np.abs(amount) <= 0.9) | (amount == 0))
 
 
 def test_thickness_shares_are_honoured():

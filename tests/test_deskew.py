@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from core.deskew import MAX_SLANT, deskew, slants
+from core.deskew import MAX_SLANT, MIN_SLANT, MIN_SPREAD, deskew, slants
 
 
 def bar(slope, width=3, rows=range(4, 24)):
@@ -87,10 +87,39 @@ def test_ink_is_kept_and_the_centre_stays():
 
 def test_extreme_slants_are_capped_and_flat_marks_left_alone():
     assert slant_of(bar(3.0)) == MAX_SLANT
+    assert slant_of(bar(-3.0)) == -MAX_SLANT
     dash = bar(0.0, rows=[14])
     assert slant_of(dash) == 0
     assert np.array_equal(deskew(dash), dash.astype(np.float32))
     assert np.array_equal(deskew(np.zeros((3, 28, 28))), np.zeros((3, 28, 28)))
+
+
+def test_slant_and_centre_do_not_depend_on_how_dark_the_ink_is():
+    image = bar(0.4) + bar(-0.2, width=1, rows=range(2, 10))  # (28, 28)
+    alpha, cy = slants(image[None])
+    for scale in (1e-5, 1e-3, 40.0):  # a total ink below 1, too
+        faint_alpha, faint_cy = slants(image[None] * scale)
+        assert faint_alpha == pytest.approx(alpha, rel=1e-9) and faint_cy == pytest.approx(cy, rel=1e-9)
+
+
+def three_rows(heavy, leaning):
+    """Ink `heavy` at (14, 14) and 0.5 on each of rows 13 and 15, of which `leaning` one column
+    out: rows 13 and 15 lean left to right. cy = 14, mu02 = 1 and mu11 = 2 * leaning, exactly."""
+    image = np.zeros((28, 28))
+    image[14, 14] = heavy
+    image[13, 14] = image[15, 14] = 0.5 - leaning
+    image[13, 13] = image[15, 15] = leaning
+    return image
+
+
+def test_the_thresholds_hold_exactly_at_their_edges():
+    # spread per ink mu02 / ink exactly MIN_SPREAD: too flat to measure (just above: measured)
+    assert MIN_SPREAD * 1000 == 1.0
+    assert slant_of(three_rows(heavy=999.0, leaning=0.05)) == 0
+    assert slant_of(three_rows(heavy=998.0, leaning=0.05)) == pytest.approx(0.1)
+    # a slant of exactly MIN_SLANT is kept; under it counts as upright
+    assert slant_of(three_rows(heavy=499.0, leaning=MIN_SLANT / 2)) == MIN_SLANT
+    assert slant_of(three_rows(heavy=499.0, leaning=MIN_SLANT / 2.5)) == 0
 
 
 def test_rejects_wrong_shapes():

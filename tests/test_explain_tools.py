@@ -34,6 +34,25 @@ def test_thicken_adds_ink_and_noise_changes_pixels_within_range(test_sample):
     np.testing.assert_array_equal(noisy, stress.transformed(image, noise=0.5))  # one fixed pattern
 
 
+def test_a_batch_with_no_settings_given_comes_back_unchanged_as_float32():
+    rng = np.random.default_rng(3)
+    images = (rng.random((4, 28, 28)) * 255 * (rng.random((4, 28, 28)) < 0.3)).astype(np.uint8)
+    out = stress.transformed_batch(images)  # every setting at its default: neutral
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, images, atol=1e-3)
+
+
+def test_noise_is_the_seeded_pattern_times_the_setting_times_full_ink():
+    grey = np.full((2, 28, 28), 127.5)
+    strength = np.array([0.05, 0.1])  # small enough that no pixel is clipped
+    out = stress.transformed_batch(grey, noise=strength)
+    assert out.dtype == np.float32
+    pattern = np.random.default_rng(stress.NOISE_SEED).standard_normal((28, 28))  # (28, 28)
+    expected = 127.5 + strength[:, None, None] * 255 * pattern  # (2, 28, 28)
+    assert 0 < expected.min() and expected.max() < 255
+    np.testing.assert_allclose(out, expected, atol=1e-3)
+
+
 def test_robustness_is_the_networks_probability_of_each_transformed_drawing(shipped, test_sample):
     image, probabilities, _ = shipped.read(test_sample[0][7])  # as the network reads it
     digit = int(np.argmax(probabilities))

@@ -20,7 +20,7 @@ import numpy as np
 from core.mnist_format import IMAGE_SHAPE, IMAGE_SIDE
 
 MAX_SLANT = 1.0  # |alpha| is capped here: a near-flat mark ("-") has mu02 near 0 and no usable slant
-MIN_SPREAD = 1e-3  # mu02 / ink (pixels^2) below this: no slant measured (alpha = 0)
+MIN_SPREAD = 1e-3  # mu02 / ink (pixels^2) at or below this: no slant measured (alpha = 0)
 MIN_SLANT = 1e-3  # |alpha| below this counts as upright (under 0.02 px of shift anywhere), so that
 #                   deskewing a deskewed image returns it unchanged (its slant is 0 up to rounding)
 _PAD = IMAGE_SIDE + 1  # zero columns either side: any clipped shift reads only zeros past the edge

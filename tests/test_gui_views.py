@@ -93,3 +93,13 @@ def test_gradient_stops_run_from_minus_to_plus_the_limit():
     assert [p for p, _ in stops] == [0.0, 0.5, 1.0]
     assert [c for _, c in stops] == [tuple(int(v) for v in rgb) for rgb in expected]
     np.testing.assert_array_equal(paper_rgb(np.array([-5.0, 0.0, 300.0])), [[255] * 3, [255] * 3, [0] * 3])
+
+
+def test_paper_shades_are_whole_grey_levels():
+    from gui.views.colormap import paper_rgb
+
+    rgb = paper_rgb(np.array([[100.7, 0.2], [254.9, 37.0]]))         # ink with fractions, as resampling gives
+    assert rgb.dtype == np.uint8 and rgb.shape == (2, 2, 3)
+    np.testing.assert_array_equal(rgb[..., 0], [[155, 255], [1, 218]])   # the ink's whole part, on white
+    np.testing.assert_array_equal(rgb[..., 1], rgb[..., 0])
+    np.testing.assert_array_equal(rgb[..., 2], rgb[..., 0])

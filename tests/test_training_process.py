@@ -14,7 +14,7 @@ from core.data import load_sample
 from core.dataset_choice import DatasetChoice
 from core.network import CNN
 from core.train import TrainConfig
-from gui.training import process
+from gui.training import pacing, process
 from gui.training import messages
 from gui.training.messages import Failed, Outcome, Params, Pause, ProgressReport, Result, Resume, Snapshots, Stop
 from gui.training.process import TrainingJob, TrainingRun
@@ -303,3 +303,48 @@ def test_a_protocol_error_is_logged_with_the_message_refused(frozen_clock, caplo
         run(commands=Commands("stop"))
     (record,) = [r for r in caplog.records if r.name == process.log.name]
     assert record.getMessage() == "training protocol: the training protocol has no message 'stop' (of type str)"
+
+
+class SlowMotionClock(Commands):
+    """A pipe with nothing waiting except `arrives` (returned by the `at`-th timed wait); each timed wait
+    moves a fake clock on by its timeout, as a wait that no command interrupts takes that long."""
+
+    def __init__(self, clock, at=None, arrives=None):
+        super().__init__()
+        self.clock, self.at, self.arrives, self.waits = clock, at, arrives, []
+
+    def poll(self, timeout=None):
+        if timeout is None:
+            return bool(self.queue)
+        self.waits.append(timeout)
+        self.clock[0] += timeout
+        if len(self.waits) == self.at:
+            self.queue.append(self.arrives)
+            return True
+        return False
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(process.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: clock[0])
+    return clock
+
+
+def test_slow_motion_waits_out_each_step_in_full(fake_clock):
+    commands = SlowMotionClock(fake_clock)
+    reports = Reports()
+    job = TrainingJob(CNN(seed=0), CONFIG, small_data(), steps_per_s=4.0)     # 3 epochs of 4 steps
+    TrainingRun(job, reports, commands).run()
+    assert reports.sent[-1] == Outcome(Result.FINISHED)
+    assert commands.waits == [pytest.approx(0.25)] * 11                      # before every step but the first
+
+
+def test_a_command_arriving_during_a_slow_motion_wait_is_obeyed_at_once(fake_clock):
+    commands = SlowMotionClock(fake_clock, at=3, arrives=Stop())
+    reports = Reports()
+    job = TrainingJob(CNN(seed=0), CONFIG, small_data(), steps_per_s=4.0)
+    TrainingRun(job, reports, commands).run()
+    assert reports.sent[-1] == Outcome(Result.STOPPED) and len(commands.waits) == 3
+    assert reports.progress()[-1].step == 3                                  # three steps taken, no fourth

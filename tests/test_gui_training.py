@@ -35,6 +35,18 @@ def controller(qtbot):
     assert ctrl.shutdown(2000)
 
 
+def wait_until_quiet(qtbot, reports: list, quiet_ms: int = 600, timeout_ms: int = 10000) -> None:
+    """Wait until `reports` has not grown for quiet_ms: a paused child has sent where it paused (its
+    report can take a while on a busy machine, so a fixed wait is not enough)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    count, since = len(reports), time.monotonic()
+    while time.monotonic() - since < quiet_ms / 1000:
+        assert time.monotonic() < deadline, "the reports never stopped coming"
+        qtbot.wait(50)
+        if len(reports) != count:
+            count, since = len(reports), time.monotonic()
+
+
 def long_config(**changes):
     """Enough steps that a test can pause and stop it midway (it is always stopped)."""
     return TrainConfig(**{"epochs": 500, "batch_size": 8, "learning_rate": 0.01, "augment": False, **changes})
@@ -92,7 +104,7 @@ def test_pause_holds_training_until_resumed_then_stop_ends_it(qtbot, controller)
 
     controller.pause()
     assert controller.state() == State.PAUSED
-    qtbot.wait(300)                                  # let the step in flight finish and report
+    wait_until_quiet(qtbot, progress)                # the step in flight finishes and reports
     seen = progress[-1].images_seen
     qtbot.wait(300)
     assert progress[-1].images_seen == seen          # nothing moved while paused
@@ -112,7 +124,7 @@ def test_stop_while_paused_ends_the_run_and_sends_the_paused_weights(qtbot, cont
     controller.start(CNN(seed=0), long_config(), SMALL_SETS)
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
     controller.pause()
-    qtbot.wait(300)                                  # the child reports where it paused, then waits
+    wait_until_quiet(qtbot, snapshots)               # the child reports where it paused, then waits
     paused = len(snapshots)
     with qtbot.waitSignal(controller.finished, timeout=5000) as finished:
         controller.stop()

@@ -54,3 +54,14 @@ def test_the_sample_is_stratified_seeded_and_filtered(tmp_path):
     assert sample != mutation_sample.stratified_sample(by_module, 40, seed=1)
     untested = mutation_sample.mutants_by_module(tmp_path, "core.", untested_only=True)
     assert sum(len(names) for names in untested.values()) == 200
+
+
+def test_every_named_slip_still_applies_to_the_code_as_it_is():
+    import named_mutants
+
+    root = Path(__file__).resolve().parent.parent
+    for slip in named_mutants.SLIPS:
+        source = (root / slip.path).read_text()
+        assert source.count(slip.old) == 1, f"slip {slip.name!r} no longer matches {slip.path}: update it"
+        test_file = root / slip.test.split("::")[0]
+        assert slip.test.split("::")[1] in test_file.read_text(), f"{slip.test} is gone"

@@ -44,7 +44,8 @@ SLIPS = (
          "if every_step or now - last_progress >= PROGRESS_INTERVAL_S:",
          "tests/test_training_process.py::test_every_epoch_end_is_reported_even_when_the_throttle_holds_the_rest"),
     Slip("CNN.copy() ignoring the filter count", "core/network.py",
-         "twin = CNN(self.num_filters, dtype=self.dtype)", "twin = CNN(dtype=self.dtype)",
+         "twin = CNN(self.num_filters, dtype=self.dtype, deskew=self.deskew)",
+         "twin = CNN(dtype=self.dtype, deskew=self.deskew)",
          "tests/test_network.py::test_copy_keeps_the_filter_count_dtype_and_every_weight"),
     Slip("20 px fit scaling by height only", "core/preprocess.py",
          "scale = BOX / max(r1 - r0, c1 - c0)", "scale = BOX / (r1 - r0)",
@@ -88,10 +89,11 @@ SLIPS = (
          "                velocity *= self.momentum\n", "",
          "tests/test_optim.py::test_momentum_accumulates_velocity_over_steps"),
     Slip(".part file registered for clean-up after it exists", "core/download.py",
-         "        _in_flight.add(temp)\n        try:\n"
-         "            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), temp\n",
-         "        try:\n            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)\n"
-         "            _in_flight.add(temp)\n            return fd, temp\n",
+         "    _in_flight.add(claim)\n    try:\n"
+         "        fd, temp = tempfile.mkstemp(suffix=TEMP_SUFFIX, prefix=claim[1], dir=target.parent)\n",
+         "    try:\n"
+         "        fd, temp = tempfile.mkstemp(suffix=TEMP_SUFFIX, prefix=claim[1], dir=target.parent)\n"
+         "        _in_flight.add(claim)\n",
          "tests/test_download.py::test_a_program_ending_as_the_partial_file_is_created_leaves_nothing"),
     Slip("the GUI's live answer from the wrong class", "gui/live_prediction.py",
          "return int(np.argmax(self.probabilities))", "return int(np.argmax(self.probabilities[::-1]))",

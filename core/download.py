@@ -208,7 +208,7 @@ def _stream(url: str, out, target: Path, progress, should_cancel, timeout) -> No
     except urllib.error.URLError as exc:
         raise _MirrorFailed(_describe_network_error(exc.reason, timeout)) from None
     except http.client.IncompleteRead as exc:
-        raise _MirrorFailed(_cut_short(done + len(exc.partial), total)) from None
+        raise _MirrorFailed(_cut_short(done, total)) from None  # exc.partial: framing, counted bytes are in done
     except (OSError, http.client.HTTPException) as exc:
         raise _MirrorFailed(_describe_network_error(exc, timeout)) from None
     except ValueError as exc:  # urlopen's answer to a malformed address

@@ -20,3 +20,13 @@ def test_an_install_without_the_assets_package_looks_beside_the_checkout(monkeyp
     monkeypatch.setattr(importlib.resources, "files", no_package)
     checkout = Path(paths.__file__).resolve().parent.parent
     assert paths._assets_dir() == checkout / "assets"
+
+
+def test_an_empty_override_means_the_platform_folders(monkeypatch):
+    import platformdirs
+
+    monkeypatch.setenv("DIGITPAD_USER_DIR", "")      # set but empty, e.g. `DIGITPAD_USER_DIR= digitpad`
+    monkeypatch.setenv("DIGITPAD_CACHE_DIR", "")
+    assert paths.user_data_dir() == Path(platformdirs.user_data_dir("digitpad"))
+    assert paths.cache_dir() == Path(platformdirs.user_cache_dir("digitpad"))
+    assert paths.user_data_dir() != paths.cache_dir()

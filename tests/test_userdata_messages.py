@@ -63,9 +63,18 @@ def test_the_lock_file_is_opened_without_blocking(tmp_path, monkeypatch):
 
 
 def test_the_lock_file_opens_on_a_system_without_non_blocking_opens(tmp_path, monkeypatch):
-    monkeypatch.delattr(os, "O_NONBLOCK")
+    flags_seen = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        flags_seen.append(flags)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.delattr(os, "O_NONBLOCK")     # as on Windows
+    monkeypatch.setattr(core.userdata.os, "open", recording_open)
     core.userdata._open_lock(tmp_path, tmp_path / "handwriting.npz").close()
     assert (tmp_path / LOCK_NAME).is_file()
+    assert flags_seen == [os.O_RDWR | os.O_CREAT]    # no stand-in bit (1 is O_WRONLY: a bad access mode)
 
 
 def test_a_lock_that_is_no_file_is_refused_by_name(tmp_path):

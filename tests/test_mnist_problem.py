@@ -1,0 +1,42 @@
+"""mnist_problem's messages: each case says what is wrong and what to do, word for word."""
+import pytest
+
+from core import data
+from core.data import SHA256, mnist_problem
+
+
+def test_an_empty_cache_folder_is_simply_not_downloaded_yet():
+    assert mnist_problem() == "Full MNIST is not downloaded yet."
+
+
+@pytest.mark.parametrize("chooser", ["argument", "environment"])
+def test_a_chosen_folder_names_each_missing_and_damaged_file_and_what_to_do(tmp_path, monkeypatch, chooser):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    damaged, *missing = list(SHA256)
+    (folder / damaged).write_bytes(b"not the MNIST file")
+    if chooser == "argument":
+        message, origin = mnist_problem(folder), "the data_dir argument"
+    else:
+        monkeypatch.setenv("DIGITPAD_DATA_DIR", str(folder))
+        message, origin = mnist_problem(), "DIGITPAD_DATA_DIR"
+    assert message == (f"Full MNIST cannot be used from {folder} (chosen by {origin}): "
+                       f"{', '.join(missing)} missing and {damaged} damaged (not the exact MNIST content). "
+                       "Put good copies of the four MNIST files there.")
+
+
+def test_a_cache_folder_with_some_files_missing_is_not_called_not_downloaded(monkeypatch):
+    folder = data.mnist_folder()
+    folder.mkdir(parents=True)
+    present, *missing = list(SHA256)
+    monkeypatch.setattr(data, "file_verifies", lambda path, name: True)   # as if the one file were good
+    (folder / present).write_bytes(b"stand-in")
+    assert mnist_problem() == (f"Full MNIST cannot be used from {folder}: {', '.join(missing)} missing. "
+                               "Download full MNIST again to replace them.")
+
+
+def test_a_chosen_folder_that_cannot_be_looked_at_names_its_chooser(tmp_path):
+    folder = tmp_path / ("x" * 300)          # longer than a file name may be
+    message = mnist_problem(folder)
+    assert message.startswith("Full MNIST cannot be used from ")
+    assert message.endswith("Fix it or choose another folder (this one was chosen by the data_dir argument).")

@@ -40,3 +40,26 @@ def test_a_chosen_folder_that_cannot_be_looked_at_names_its_chooser(tmp_path):
     message = mnist_problem(folder)
     assert message.startswith("Full MNIST cannot be used from ")
     assert message.endswith("Fix it or choose another folder (this one was chosen by the data_dir argument).")
+
+
+def test_a_cache_folder_that_cannot_be_looked_at_says_which_settings_to_change(tmp_path, monkeypatch):
+    from core.safefile import path_problem, shown_path
+
+    folder = tmp_path / ("c" * 300)          # longer than a file name may be
+    monkeypatch.setenv("DIGITPAD_CACHE_DIR", str(folder))
+    assert mnist_problem() == (f"Full MNIST cannot be used from {shown_path(folder)}: {path_problem(folder)}. "
+                               "Fix that folder or set DIGITPAD_CACHE_DIR to another; or set DIGITPAD_DATA_DIR "
+                               "to a folder holding full MNIST.")
+
+
+def test_a_file_that_cannot_be_looked_at_is_named_after_the_reason(tmp_path):
+    from core.safefile import path_problem
+
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    looped = folder / list(SHA256)[1]
+    looped.symlink_to(looped.name)          # a link to itself: stat fails with "too many levels"
+    reason = path_problem(looped)
+    assert reason
+    assert mnist_problem(folder) == (f"Full MNIST cannot be used from {folder}: {reason} ({looped.name}). "
+                                     "Fix it or choose another folder (this one was chosen by the data_dir argument).")

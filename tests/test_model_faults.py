@@ -2,6 +2,7 @@
 import errno
 import io
 import pickle
+import warnings
 import zipfile
 
 import numpy as np
@@ -173,3 +174,31 @@ def test_fuzz_mutated_model_files_load_or_fail_cleanly(tmp_path, flips, cut):
     # A mutation that left a loadable model (e.g. a flipped weight): it must be a sound model.
     assert all(np.all(np.isfinite(p)) for p in model.params.values())
     assert model.predict_proba(np.zeros((28, 28))).shape == (1, 10)
+
+
+def test_saving_without_a_deskew_flag_writes_as_drawn_and_the_format_version(tmp_path):
+    path = tmp_path / "m.npz"
+    modelfile.save_params(path, valid_arrays())
+    assert modelfile.load_model_file(path)[1] is False
+    with np.load(path) as stored:
+        assert int(stored["format_version"]) == modelfile.FORMAT_VERSION
+
+
+def test_saving_arrays_that_lack_keys_names_them_all_and_writes_nothing(tmp_path):
+    arrays = valid_arrays()
+    del arrays["conv.filters"], arrays["softmax.biases"]
+    path = tmp_path / "m.npz"
+    assert modelfile.params_problem(arrays) == "it lacks conv.filters, softmax.biases"
+    with pytest.raises(ModelFileError) as caught:
+        modelfile.save_params(path, arrays)
+    assert str(caught.value) == (f"Cannot save the model to {path}: it lacks conv.filters, softmax.biases, "
+                                 "so digitpad could not open it again. Nothing was written.")
+    assert not path.exists()
+
+
+def test_weights_too_large_for_float32_are_refused_without_a_numpy_warning(tmp_path):
+    arrays = {**valid_arrays(), "softmax.biases": np.full(10, 1e300)}   # float64, inf as float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelFileError, match="softmax.biases contains NaN or infinite values"):
+            modelfile.save_params(tmp_path / "m.npz", arrays)

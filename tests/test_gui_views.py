@@ -16,6 +16,21 @@ def test_diverging_map_is_white_at_zero_and_opposite_hues_at_the_limits():
     assert np.array_equal(beyond, red)                                   # clipped at the limit
 
 
+def test_diverging_map_places_each_value_at_its_position_on_the_colour_map():
+    import pyqtgraph as pg
+
+    from gui.views.colormap import DIVERGING
+
+    limit = 4.0
+    values = np.array([[-limit, -limit / 2, 0.0], [limit / 4, limit / 2, limit]])    # (2, 3)
+    positions = np.array([0.0, 0.25, 0.5, 0.625, 0.75, 1.0])   # -limit -> 0, 0 -> 1/2, +limit -> 1
+    expected = pg.colormap.get(DIVERGING).map(positions, mode="byte")[:, :3].reshape(2, 3, 3)
+    rgb = diverging_rgb(values, limit)
+    assert rgb.dtype == np.uint8 and rgb.shape == (2, 3, 3)
+    assert np.array_equal(rgb, expected)
+    assert len({tuple(colour) for colour in rgb.reshape(-1, 3)}) == 6          # no two positions alike
+
+
 def test_symmetric_limit_is_the_largest_magnitude():
     assert symmetric_limit(np.array([[0.1, -0.7], [0.3, 0.2]])) == pytest.approx(0.7)
     assert symmetric_limit(np.zeros(3)) > 0                             # never divides by zero

@@ -58,7 +58,8 @@ sample: $(STAMP)
 
 # Mutation testing (docs/MUTANTS.md): mutmut over core/ and gui/'s Qt-free modules, as if on a fresh
 # clone without full MNIST; results are kept in mutants/, so a second run only re-tests changed code.
-# MUTANTS narrows a run, e.g. make mutate MUTANTS='core.optim*'.
+# MUTANTS narrows a run, e.g. make mutate MUTANTS='core.optim*'. Beware: changing [tool.mutmut]'s
+# pytest arguments in pyproject.toml makes mutmut forget every result kept (it did, once: an hour lost).
 MUTANTS ?=
 mutate: $(VENV)/.mutate
 	DIGITPAD_TEST_MNIST=$(CURDIR)/mutants/no-full-mnist nice -n 19 $(BIN)/mutmut run $(MUTANTS) > out/mutmut.log 2>&1 \

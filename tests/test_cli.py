@@ -12,6 +12,7 @@ from core.network import CNN
 import core.train
 from core.dataset_choice import DatasetChoice
 from core.train import TUTORIAL, TrainConfig
+from fake_tqdm import FakeTqdm
 
 SMALL = ["--dataset", "sample", "--epochs", "1", "--train-size", "40", "--test-size", "30", "--no-augment",
          "--batch-size", "10"]
@@ -215,30 +216,6 @@ def test_help_is_the_documented_text(capsys, monkeypatch):
         cli.main(["--help"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == HELP.read_text()
-
-
-class FakeTqdm:
-    """Records what the training bar is asked to show."""
-    made = []
-
-    def __init__(self, **kwargs):
-        self.kwargs, self.n, self.postfixes, self.lines = kwargs, 0, [], []
-        FakeTqdm.made.append(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, amount):
-        self.n += amount
-
-    def set_postfix(self, refresh=True, **values):
-        self.postfixes.append((self.n, values))
-
-    def write(self, line):
-        self.lines.append(line)
 
 
 def test_the_training_bar_counts_images_and_shows_figures_every_twenty_steps(monkeypatch):

@@ -12,6 +12,7 @@ import core.train
 from core import cli
 from core.errors import ModelFileError
 from core.network import CNN
+from fake_tqdm import FakeTqdm
 
 SMALL = ["--dataset", "sample", "--epochs", "1", "--train-size", "40", "--test-size", "30", "--no-augment",
          "--batch-size", "10"]
@@ -225,29 +226,6 @@ def test_a_save_target_that_is_no_regular_file_is_refused(tmp_path):
     with pytest.raises(ModelFileError) as caught:
         cli.check_save_target(fifo)
     assert str(caught.value) == f"Cannot save the model to {fifo}: it is not a regular file."
-
-
-class FakeTqdm:
-    made = []
-
-    def __init__(self, **kwargs):
-        self.n, self.refreshes = 0, []
-        FakeTqdm.made.append(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, amount):
-        self.n += amount
-
-    def set_postfix(self, refresh=True, **values):
-        self.refreshes.append(refresh)
-
-    def write(self, line):
-        pass
 
 
 def test_the_bar_figures_do_not_force_a_redraw(monkeypatch):

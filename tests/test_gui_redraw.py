@@ -47,3 +47,19 @@ def test_cancel_drops_the_pending_redraw(qtbot):
     throttle.cancel()
     qtbot.wait(150)
     assert calls == [] and not throttle.pending()
+
+
+def test_a_view_that_owns_a_throttle_is_freed_when_its_last_reference_goes(qtbot):
+    import gc
+    import weakref
+
+    from gui.views.curves import TrainingCurves
+
+    gc.disable()                                      # freed by reference counting alone: no cycle
+    try:
+        curves = TrainingCurves()
+        gone = weakref.ref(curves)
+        del curves
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -7,7 +7,9 @@ stalled (bench/gui_latency.py). A view that owns a RedrawThrottle keeps its data
 every report and calls `request()`; the throttle runs the view's redraw once, in a later turn,
 and no sooner than `interval_ms` after the previous one.
 """
+import inspect
 import time
+import weakref
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
@@ -17,7 +19,9 @@ INTERVAL_MS = 250      # ~4 redraws a second: a curve still grows smoothly to th
 class RedrawThrottle(QObject):
     def __init__(self, redraw, interval_ms: int = INTERVAL_MS, parent=None):
         super().__init__(parent)
-        self._redraw = redraw
+        # A view's own method is held weakly: the view owns its throttle, and a strong reference back
+        # would make the pair a cycle that only the garbage collector frees, at an arbitrary moment.
+        self._redraw = weakref.WeakMethod(redraw) if inspect.ismethod(redraw) else (lambda: redraw)
         self._interval_s = interval_ms / 1000
         self._last = None                   # time.monotonic() of the last redraw, None before the first
         self._timer = QTimer(self)
@@ -46,4 +50,6 @@ class RedrawThrottle(QObject):
     def _run(self) -> None:
         self._timer.stop()
         self._last = time.monotonic()
-        self._redraw()
+        redraw = self._redraw()
+        if redraw is not None:                 # None: the view is gone
+            redraw()

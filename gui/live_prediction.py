@@ -25,11 +25,6 @@ class Prediction:
         return int(np.argmax(self.probabilities))
 
 
-def predict_drawing(model, canvas_array: np.ndarray) -> Prediction | None:
-    """canvas (H, W) ink-high -> Prediction, or None when nothing recognisable is drawn."""
-    return predict_prepared(model, prepare_canvas(canvas_array))
-
-
 def predict_prepared(model, prepared: np.ndarray | None) -> Prediction | None:
     """prepare_canvas's (28, 28) result (None: nothing recognisable) -> Prediction or None."""
     if prepared is None:

@@ -185,11 +185,12 @@ def test_a_bad_flag_is_refused(tmp_path, value, message):
 
 def test_the_app_shows_the_image_the_network_reads():
     from core.network import CNN
-    from gui.live_prediction import predict_drawing
+    from core.preprocess import prepare_canvas
+    from gui.live_prediction import predict_prepared
 
     canvas = np.kron(bar(0.4), np.ones((10, 10))).astype(np.uint8)  # a slanted bar on a 280x280 canvas
     model = CNN(seed=0, deskew=True)
-    shown = predict_drawing(model, canvas)
+    shown = predict_prepared(model, prepare_canvas(canvas))
     assert abs(slant_of(shown.image)) < 0.01  # upright, as the network reads it
     assert np.array_equal(model.input_images(shown.image)[0], shown.image)
     assert np.allclose(shown.probabilities, model.predict_proba(shown.image, seen=True)[0])

@@ -48,8 +48,8 @@ def test_the_lock_file_is_readable_by_all_and_executable_by_none(tmp_path):
     assert stat.S_IMODE((tmp_path / LOCK_NAME).stat().st_mode) == 0o644
 
 
-def test_the_lock_file_is_opened_without_blocking(tmp_path, monkeypatch):
-    """Something planted where the lock goes (a pipe, a device) must never hang the app."""
+def _record_open_flags(monkeypatch) -> list:
+    """The flags of every os.open core.userdata makes from now on (the files are opened for real)."""
     flags_seen = []
     real_open = os.open
 
@@ -58,20 +58,19 @@ def test_the_lock_file_is_opened_without_blocking(tmp_path, monkeypatch):
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(core.userdata.os, "open", recording_open)
+    return flags_seen
+
+
+def test_the_lock_file_is_opened_without_blocking(tmp_path, monkeypatch):
+    """Something planted where the lock goes (a pipe, a device) must never hang the app."""
+    flags_seen = _record_open_flags(monkeypatch)
     core.userdata._open_lock(tmp_path, tmp_path / "handwriting.npz").close()
     assert len(flags_seen) == 1 and flags_seen[0] & os.O_NONBLOCK
 
 
 def test_the_lock_file_opens_on_a_system_without_non_blocking_opens(tmp_path, monkeypatch):
-    flags_seen = []
-    real_open = os.open
-
-    def recording_open(path, flags, *args, **kwargs):
-        flags_seen.append(flags)
-        return real_open(path, flags, *args, **kwargs)
-
     monkeypatch.delattr(os, "O_NONBLOCK")     # as on Windows
-    monkeypatch.setattr(core.userdata.os, "open", recording_open)
+    flags_seen = _record_open_flags(monkeypatch)
     core.userdata._open_lock(tmp_path, tmp_path / "handwriting.npz").close()
     assert (tmp_path / LOCK_NAME).is_file()
     assert flags_seen == [os.O_RDWR | os.O_CREAT]    # no stand-in bit (1 is O_WRONLY: a bad access mode)

@@ -13,15 +13,15 @@ connected to `TrainingController`, a QObject in the GUI thread, so Qt queues the
 the GUI thread. The controller queues them and handles one per event-loop turn (a weight
 update and a batch of snapshots together kept the loop busy for 20-50 ms on a loaded machine; one
 at a time, the pen's moves and paints get their turn between them); of several weight updates
-waiting, only the newest is shown. Widgets and tests listen to the controller only. The messages both ways are
-the typed ones of gui.training.messages, dispatched by type (TrainingController._handle); a
+waiting, only the newest is shown. Widgets and tests listen to the controller only. The messages
+both ways are the typed ones of gui.training.messages, dispatched by type (TrainingController._handle); a
 report with no handler ends the run as failed.
 """
 import logging
 import multiprocessing
-from collections import deque
 import multiprocessing.connection
 import signal
+from collections import deque
 from dataclasses import dataclass
 from functools import singledispatchmethod
 

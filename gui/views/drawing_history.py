@@ -17,7 +17,7 @@ from gui.views.redraw import RedrawThrottle
 RIVALS = 3
 DIGIT_COLOUR = "#d9544d"
 RIVAL_COLOURS = ("#3b6fb6", "#4f9a5a", "#b07d2b")
-X_PADDING = 0.02
+PADDING = 0.02                      # of each axis's range, both axes
 
 
 class DrawingHistoryChart(QWidget):
@@ -27,7 +27,7 @@ class DrawingHistoryChart(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "probability", units="%")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setYRange(0, 100, padding=X_PADDING)
+        self.plot.setYRange(0, 100, padding=PADDING)
         self.plot.getViewBox().disableAutoRange()         # x follows the steps in round numbers (_redraw)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
@@ -163,7 +163,7 @@ class DrawingHistoryChart(QWidget):
         x_range = snapped_range(min(0, int(x[0])), int(x[-1]), min_span=1)   # from the run's start
         if x_range != self._x_range:
             self._x_range = x_range
-            self.plot.setXRange(*x_range, padding=X_PADDING)
+            self.plot.setXRange(*x_range, padding=PADDING)
         for i, (line, d) in enumerate(zip(self._lines, [self._shown_digit, *self._rivals])):
             colour = DIGIT_COLOUR if i == 0 else RIVAL_COLOURS[i - 1]
             line.setPen(pg.mkPen(colour, width=3 if i == 0 else 1.5))

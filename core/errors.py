@@ -27,3 +27,7 @@ class ModelFileError(DigitpadError):
 
 class TrainingDiverged(DigitpadError):
     """The loss became NaN or infinite; the last good weights were restored."""
+
+
+class BatchWorkerFailed(DigitpadError):
+    """The process making the training batches ahead of the steps (core.prefetch) stopped or failed."""

@@ -8,6 +8,7 @@ the test-set figures). It checks should_stop() before each batch, so stopping le
 model exactly as the last finished step made it. Which images it trains and tests on is
 decided before (core.dataset_choice); TrainConfig holds the optimisation settings only.
 """
+import contextlib
 import math
 import time
 from collections import deque
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from core import prefetch as batch_worker
+from core.batches import batches
 from core.checks import first_failed
 from core.errors import TrainingDiverged
 from core.losses import log_softmax
@@ -118,28 +121,37 @@ def _checked(dataset):
 
 
 def train(model, config, train_set, test_set=None, should_stop=lambda: False, *,
-          learning_rate=None, gradients=None):
+          learning_rate=None, gradients=None, prefetch=None):
     """Train `model` in place on all of train_set; yield a Progress after each batch and each epoch.
 
     learning_rate(global_step, total_steps) -> float, when given, replaces the config's schedule
     (asked before every step, so a rate changed while training applies from the next step).
     gradients, when a dict, holds after every step that step's gradients (keys of model.params;
     the arrays are the layers' own, valid until the next step).
+    prefetch: make the augmented batches ahead of the steps in a second process (core.prefetch);
+    None: whenever the run augments and core.prefetch can (the batches are the same either way).
     """
     config.validate()
     images, labels = _checked(train_set)
     if test_set is not None:
         test_set = _checked(test_set)
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
-        yield from _train_loop(model, config, images, labels, test_set, should_stop,
-                               learning_rate or (lambda step, total: learning_rate_at(config, step, total)),
-                               gradients)
+        with contextlib.closing(_batch_source(images, config, prefetch)) as source:
+            yield from _train_loop(model, config, source, labels, test_set, should_stop,
+                                   learning_rate or (lambda step, total: learning_rate_at(config, step, total)),
+                                   gradients)
 
 
-def _train_loop(model, config, images, labels, test_set, should_stop, learning_rate, gradients):
-    rng = np.random.default_rng(config.seed)
-    augment = _augmenter(config)
-    n = len(images)
+def _batch_source(images, config, prefetch):
+    """The run's (indices, x) per step (core.batches), made in line or by a worker process."""
+    if prefetch is None:
+        prefetch = config.augment and batch_worker.available()
+    source = batches(images, config)
+    return batch_worker.prefetched(source, config.batch_size) if prefetch else source
+
+
+def _train_loop(model, config, source, labels, test_set, should_stop, learning_rate, gradients):
+    n = len(labels)
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     optimizer = SGD(model.params, config.learning_rate, config.momentum)
@@ -147,13 +159,11 @@ def _train_loop(model, config, images, labels, test_set, should_stop, learning_r
     last_good = model.get_params()
     seen, busy = 0, 0.0
     for epoch in range(1, config.epochs + 1):
-        order = rng.permutation(n)
         for step in range(1, steps_per_epoch + 1):
             if should_stop():
                 return
-            started = time.perf_counter()
-            batch = order[(step - 1) * config.batch_size: step * config.batch_size]
-            x = augment(images[batch], rng)  # (B, 28, 28)
+            started = time.perf_counter()  # the step's time includes waiting for its batch
+            batch, x = next(source)  # (B,) indices, (B, 28, 28) images
             y = labels[batch]
             global_step = (epoch - 1) * steps_per_epoch + step - 1
             optimizer.lr = learning_rate(global_step, total_steps)
@@ -165,14 +175,6 @@ def _train_loop(model, config, images, labels, test_set, should_stop, learning_r
         if test_set is not None:
             yield _progress("epoch", config, epoch, steps_per_epoch, steps_per_epoch, seen, n, recent,
                             optimizer.lr, busy, *score(model, *test_set))
-
-
-def _augmenter(config):
-    if not config.augment:
-        return lambda x, rng: x
-    from core.augment import augment
-
-    return augment
 
 
 def _step(model, optimizer, x, y, epoch, step, last_good, gradients=None):

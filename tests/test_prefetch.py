@@ -1,0 +1,205 @@
+"""core.prefetch: a forked worker makes the run's batches ahead, the same batches, and never
+outlives, hides or silently loses to the training process."""
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import prefetch
+from core.batches import batches
+from core.errors import BatchWorkerFailed
+from core.network import CNN
+from core.train import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the batch worker is forked: Linux only")
+
+
+def digits(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.uint8)
+
+
+def float_batches(count, size=4, fail_at=None, before_each=None):
+    """A stand-in batch generator: batch k is indices k..k+size and images all equal to k."""
+    for k in range(count):
+        if before_each is not None:
+            before_each(k)
+        if k == fail_at:
+            raise ValueError(f"no batch {k}")
+        yield np.arange(k, k + size), np.full((size, 28, 28), k, np.float32)
+
+
+def gone(pid):
+    """True once `pid` has ended (reaped, or a zombie nobody has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_the_worker_makes_the_same_batches_in_the_same_order_as_the_run_itself():
+    images, _ = digits(50)
+    config = TrainConfig(epochs=3, batch_size=16, seed=7)  # augmented, with a short last batch (50 = 3 * 16 + 2)
+    made_here = list(batches(images, config))
+    made_ahead = list(prefetch.prefetched(batches(images, config), config.batch_size))
+    assert len(made_ahead) == len(made_here) == 3 * 4
+    for (index, x), (index_ahead, x_ahead) in zip(made_here, made_ahead):
+        assert index_ahead.dtype == np.int64 and x_ahead.dtype == np.float32
+        np.testing.assert_array_equal(index_ahead, index)
+        np.testing.assert_array_equal(x_ahead, x)
+
+
+def test_training_with_the_worker_ends_at_the_very_same_weights_and_losses():
+    images, labels = digits(40, seed=1)
+    config = TrainConfig(epochs=2, batch_size=8, seed=3)
+    runs = {}
+    for ahead in (False, True):
+        model = CNN(seed=0)
+        losses = [p.loss for p in train(model, config, (images, labels), prefetch=ahead)]
+        runs[ahead] = model.get_params(), losses
+    assert runs[True][1] == runs[False][1]
+    for name, value in runs[False][0].items():
+        np.testing.assert_array_equal(runs[True][0][name], value)
+
+
+def test_every_batch_is_a_copy_the_worker_cannot_overwrite_later():
+    received = list(prefetch.prefetched(float_batches(8), 4, slots=2))  # slots are reused 4 times each
+    assert [int(x[0, 0, 0]) for _, x in received] == list(range(8))
+    assert [list(index) for index, _ in received] == [list(range(k, k + 4)) for k in range(8)]
+
+
+def test_a_failure_in_the_worker_reaches_the_training_process_after_the_batches_before_it():
+    received = []
+    with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: ValueError: no batch 3$"):
+        for _, x in prefetch.prefetched(float_batches(6, fail_at=3), 4):
+            received.append(int(x[0, 0, 0]))
+    assert received == [0, 1, 2]
+
+
+def test_a_batch_that_is_not_float32_images_is_refused_by_name():
+    uint8_batches = ((np.arange(2), np.zeros((2, 28, 28), np.uint8)) for _ in range(3))
+    with pytest.raises(BatchWorkerFailed, match=r"must be \(2, 28, 28\) float32, not \(2, 28, 28\) uint8"):
+        list(prefetch.prefetched(uint8_batches, 2))
+
+
+def test_a_worker_killed_from_outside_is_reported_with_its_signal():
+    def die_at_second_batch(k):
+        if k == 1:
+            os.kill(os.getpid(), signal.SIGKILL)  # runs in the worker: as the OOM killer would
+
+    source = prefetch.prefetched(float_batches(5, before_each=die_at_second_batch), 4)
+    assert int(next(source)[1][0, 0, 0]) == 0
+    with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(ended by signal SIGKILL\)\. "
+                                                r"Start the training again\.$"):
+        next(source)
+
+
+def test_closing_the_batches_early_ends_the_worker_at_once(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+
+    def note_pid(k):
+        if k == 0:
+            pid_file.write_text(str(os.getpid()))
+
+    source = prefetch.prefetched(float_batches(1000, before_each=note_pid), 4)
+    next(source)
+    pid = int(pid_file.read_text())
+    assert pid != os.getpid() and not gone(pid)
+    source.close()
+    assert gone(pid)
+    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_training_process_that_dies_takes_its_worker_with_it(tmp_path):
+    script = textwrap.dedent("""
+        import os, sys
+        import numpy as np
+        from core import prefetch
+
+        def endless():
+            while True:
+                yield np.arange(2), np.zeros((2, 28, 28), np.float32)
+
+        source = prefetch.prefetched(endless(), 2)
+        next(source)
+        from pathlib import Path
+        def parent_of(stat):
+            try:
+                return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except FileNotFoundError:  # a process that ended meanwhile
+                return None
+        children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if parent_of(stat) == os.getpid()]
+        print(*children, flush=True)
+        os.kill(os.getpid(), 9)  # no clean-up of any kind
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    [worker] = map(int, done.stdout.split())
+    assert wait_until(lambda: gone(worker)), "the worker kept running after its training process was killed"
+
+
+def test_the_worker_holds_no_other_pipe_open():
+    read_end, write_end = os.pipe()  # stands for the GUI's pipe to a training process
+    try:
+        source = prefetch.prefetched(float_batches(1000), 4)
+        next(source)
+        os.close(write_end)
+        readable, _, _ = select.select([read_end], [], [], 10)
+        assert readable and os.read(read_end, 1) == b"", "the worker kept the pipe's write end open"
+        source.close()
+    finally:
+        os.close(read_end)
+
+
+def test_ctrl_c_is_the_training_process_s_to_handle_not_the_worker_s(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+
+    def note_pid(k):
+        if k == 0:
+            pid_file.write_text(str(os.getpid()))
+
+    source = prefetch.prefetched(float_batches(20, before_each=note_pid), 4)
+    next(source)
+    os.kill(int(pid_file.read_text()), signal.SIGINT)
+    assert [int(x[0, 0, 0]) for _, x in source] == list(range(1, 20))
+
+
+def test_the_worker_is_used_only_where_forking_is_safe(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert prefetch.available() == sys.platform.startswith("linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread might hold a lock the child needs
+    assert not prefetch.available()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not prefetch.available()
+
+
+@pytest.mark.parametrize("augment, can_fork, expected", [(True, True, True), (True, False, False),
+                                                          (False, True, False)])
+def test_a_run_uses_the_worker_when_it_augments_and_forking_is_safe(monkeypatch, augment, can_fork, expected):
+    used = []
+    real = prefetch.prefetched
+    monkeypatch.setattr(prefetch, "available", lambda: can_fork)
+    monkeypatch.setattr(prefetch, "prefetched", lambda *args: used.append(args[1]) or real(*args))
+    images, labels = digits(20)
+    list(train(CNN(seed=0), TrainConfig(epochs=1, batch_size=8, augment=augment), (images, labels)))
+    assert used == ([8] if expected else [])

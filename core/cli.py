@@ -338,9 +338,9 @@ def load_data(args, choice):
 
 def run_with_bar(model, config, train_set, test_set, stop):
     """Train under a tqdm bar; returns the last epoch's Progress (with its test figures), or None."""
-    from tqdm import tqdm
-
     from core.train import train
+
+    tqdm = _tqdm()
 
     last_epoch = None
     total = len(train_set[0]) * config.epochs
@@ -406,6 +406,15 @@ class StopFlag:
             yield self
 
 
+def _tqdm():
+    """tqdm's bar class, set never to start its monitor thread: training forks a batch worker
+    (core.prefetch), which is safe only from a process with a single thread."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
+    return tqdm
+
+
 class DownloadBar:
     """A tqdm bar per downloaded file, fed by core.data's progress(done, total, name) callback."""
 
@@ -416,9 +425,7 @@ class DownloadBar:
         if name != self.name:
             self.close()
             self.name = name
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total or None, unit="B", unit_scale=True, desc=f"Downloading {name}")
+            self.bar = _tqdm()(total=total or None, unit="B", unit_scale=True, desc=f"Downloading {name}")
         self.bar.update(done - self.bar.n)
 
     def close(self):

@@ -286,3 +286,24 @@ def test_a_run_makes_a_deskewing_network_unless_told_not_to_or_the_tutorial(tmp_
     monkeypatch.setattr(core.train, "train", lambda model, *args, **kw: made.append(model.deskew) or iter(()))
     cli.main(["--tutorial", "--dataset", "sample", "--save", str(tmp_path / "t.npz")])
     assert made == [False]  # the tutorial's network reads digits as drawn, as the tutorial's did
+
+
+def test_the_bars_start_no_thread_so_the_training_process_may_fork_its_batch_worker(monkeypatch, capsys):
+    import threading
+
+    import tqdm
+
+    if tqdm.tqdm.monitor is not None:                       # another test's bar may have started one
+        tqdm.tqdm.monitor.exit()
+        tqdm.tqdm.monitor = None
+    monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 10)  # tqdm's own default
+    before = threading.active_count()
+    seen = []
+    images, labels = np.zeros((30, 28, 28), np.uint8), np.arange(30) % 10
+    cli.run_with_bar(CNN(seed=0), TrainConfig(epochs=1, batch_size=10, augment=False), (images, labels), None,
+                     lambda: seen.append(threading.active_count()) or False)
+    download = cli.DownloadBar()
+    download.update(5, 10, "train-images-idx3-ubyte.gz")
+    seen.append(threading.active_count())
+    download.close()
+    assert seen == [before] * 4

@@ -31,9 +31,9 @@ class Slip:
 
 
 SLIPS = (
-    Slip("shuffle once, reuse the order every epoch", "core/train.py",
-         "    for epoch in range(1, config.epochs + 1):\n        order = rng.permutation(n)\n",
-         "    order = rng.permutation(n)\n    for epoch in range(1, config.epochs + 1):\n",
+    Slip("shuffle once, reuse the order every epoch", "core/batches.py",
+         "    for _ in range(config.epochs):\n        order = rng.permutation(n)  # (N,) a fresh order every epoch\n",
+         "    order = rng.permutation(n)\n    for _ in range(config.epochs):\n",
          "tests/test_train_loop.py::test_every_epoch_shows_every_image_once_in_a_fresh_order"),
     Slip("cosine schedule restarting each epoch", "core/train.py",
          "optimizer.lr = learning_rate(global_step, total_steps)",

@@ -3,13 +3,15 @@
     python bench/bench_core.py [--data-dir ../shared/mnist] [--quick]
 
 Figures: training images/s at batch sizes 1, 32, 64 and 128 (one forward + backward +
-SGD step, augmentation off and, at batch 64, on), the time augmentation takes beside the step it
-feeds (timed step by step, so both see the same load), the same with BLAS allowed 2 threads
-(idle, and with the other core kept busy by another process),
-inference images/s, single-image predict latency, the per-sample reference's speed, and
-the peak resident memory of a real `digitpad-train` epoch on all 60,000 images.
+SGD step); what augmentation adds to a step of the real training loop (core.train.train, batch
+64), made in line and by the batch worker (core.prefetch), the loops interleaved so that they
+share the load, and again with the other core kept busy by another process; one augment()'s
+time; training with BLAS allowed 2 threads (idle, and with the other core busy); inference
+images/s, single-image predict latency, the per-sample reference's speed; the peak resident
+memory of a real `digitpad-train` epoch on all 60,000 images and the batch worker's own memory.
 """
 import argparse
+import os
 import platform
 import resource
 import statistics
@@ -30,6 +32,7 @@ from core.data import load_mnist  # noqa: E402
 from core.network import CNN  # noqa: E402
 from core.optim import SGD  # noqa: E402
 from core.paths import DEV_MNIST_DIR  # noqa: E402
+from core.train import TrainConfig, train  # noqa: E402
 
 TARGETS = {"train64": 15_000, "latency_ms": 0.5, "peak_mb": 400}
 
@@ -57,27 +60,59 @@ def train_rate(images, labels, batch_size, seconds, with_augment=False):
                 return done / (time.perf_counter() - started)
 
 
-def augment_share(images, labels, steps=400, batch_size=64):
-    """(median ms of augment, median ms of a training step, their ratio) over the same steps.
-
-    Each step times augment() and the step it feeds separately, so both see the same load.
-    """
-    model = CNN(seed=0)
-    optimizer = SGD(model.params, lr=0.001, momentum=0.9)
+def augment_ms(images, steps=400, batch_size=64):
+    """Median ms of one augment() of a random batch: the work the batch worker does per step."""
     rng = np.random.default_rng(1)
-    augment_s, step_s = [], []
-    for step in range(steps + 20):
-        batch = rng.integers(0, len(images), batch_size)
+    times = []
+    for _ in range(steps):
+        batch = images[rng.integers(0, len(images), batch_size)]
         started = time.perf_counter()
-        x = augment(images[batch], rng)
-        augmented = time.perf_counter()
-        _, grads, _ = model.forward_backward(x, labels[batch])
-        optimizer.step(grads)
-        if step >= 20:  # after a warm-up
-            augment_s.append(augmented - started)
-            step_s.append(time.perf_counter() - augmented)
-    augment_ms, step_ms = 1e3 * statistics.median(augment_s), 1e3 * statistics.median(step_s)
-    return augment_ms, step_ms, augment_ms / step_ms
+        augment(batch, rng)
+        times.append(time.perf_counter() - started)
+    return 1e3 * statistics.median(times)
+
+
+LOOPS = {  # the real training loop, three ways: what augmentation adds to it is the difference
+    "no augmentation": {"augment": False, "prefetch": False},
+    "augmented in line": {"augment": True, "prefetch": False},
+    "augmented by the batch worker": {"augment": True, "prefetch": True},
+}
+
+
+def loop_ms_per_step(images, labels, steps=600, rounds=3, batch_size=64):
+    """{LOOPS name: median over rounds of ms per step of core.train.train}, one epoch of `steps`
+    steps per round, the three loops interleaved round by round so that they share the load."""
+    subset = (images[:steps * batch_size], labels[:steps * batch_size])
+    times = {name: [] for name in LOOPS}
+    for _ in range(rounds):
+        for name, how in LOOPS.items():
+            config = TrainConfig(epochs=1, batch_size=batch_size, learning_rate=0.001, augment=how["augment"])
+            started = time.perf_counter()
+            for _ in train(CNN(seed=0), config, subset, prefetch=how["prefetch"]):
+                pass
+            times[name].append(1e3 * (time.perf_counter() - started) / steps)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def batch_worker_private_mb(images, labels):
+    """Memory the batch worker holds that is not shared with the training process (Private_* of
+    its smaps_rollup), read after 200 steps of a real run."""
+    config = TrainConfig(epochs=1, batch_size=64, learning_rate=0.001)
+    run = train(CNN(seed=0), config, (images, labels), prefetch=True)
+    for _ in range(200):
+        next(run)
+    [worker] = [stat.parent for stat in Path("/proc").glob("[0-9]*/stat") if _parent_pid(stat) == os.getpid()]
+    fields = dict(line.split(":") for line in (worker / "smaps_rollup").read_text().splitlines()[1:])
+    private_kb = sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty"))
+    run.close()
+    return private_kb / 1024
+
+
+def _parent_pid(stat):
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):  # a process that ended meanwhile
+        return None
 
 
 def inference_rate(images, seconds):
@@ -144,11 +179,16 @@ def main():
     with threadpool_limits(limits=1, user_api="blas"):  # what core.train uses
         for batch_size in (1, 32, 64, 128):
             rows.append((f"train, batch {batch_size}", train_rate(images, labels, batch_size, seconds), "img/s"))
-        rows.append(("train, batch 64, with augmentation", train_rate(images, labels, 64, seconds, True), "img/s"))
-        augment_ms, step_ms, share = augment_share(images, labels, 150 if args.quick else 400)
-        rows.append(("augment, batch of 64 (median)", augment_ms, "ms"))
-        rows.append(("training step it feeds, batch 64 (median)", step_ms, "ms"))
-        rows.append(("augmentation's cost, share of that step", 100 * share, "%"))
+        per_step = loop_ms_per_step(images, labels, 300 if args.quick else 600)
+        plain = per_step["no augmentation"]
+        for name, ms in per_step.items():
+            rows.append((f"train() loop, batch 64, {name}", ms, "ms/step"))
+        for name in ("augmented in line", "augmented by the batch worker"):
+            rows.append((f"augmentation's cost, {name.split(' ', 1)[1]}: share of a step",
+                         100 * (per_step[name] - plain) / plain, "%"))
+        rows.append(("train() loop, batch 64, augmented by the batch worker", 64e3 / per_step[
+            "augmented by the batch worker"], "img/s"))
+        rows.append(("augment, batch of 64 (median, the worker's work per step)", augment_ms(images), "ms"))
         rows.append(("inference, batches of 1,000", inference_rate(images, seconds), "img/s"))
         median, p99 = single_latency_ms(images)
         rows.append(("single-image predict, median", median, "ms"))
@@ -163,7 +203,12 @@ def main():
     rows.append(("per-sample reference (loops), batch 1", ref, "img/s"))
     fast64 = rows[2][1]
     rows.append(("speed-up of batch 64 over the reference", fast64 / ref, "x"))
+    with threadpool_limits(limits=1, user_api="blas"), OtherCoreBusy():  # the worker now shares a core
+        busy = loop_ms_per_step(images, labels, 300)
+    rows.append(("augmentation's cost by the batch worker, other core busy", 100 * (
+        busy["augmented by the batch worker"] - busy["no augmentation"]) / busy["no augmentation"], "%"))
     rows.append(("peak memory, `digitpad-train --epochs 1` on 60,000", peak_training_memory_mb(args.data_dir), "MB"))
+    rows.append(("batch worker's private memory (beside that)", batch_worker_private_mb(images, labels), "MB"))
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'value':>12}  unit")

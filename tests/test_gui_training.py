@@ -19,6 +19,7 @@ from core.network import CNN
 from core.train import TrainConfig, train
 from gui.background.download import DownloadController
 from gui.main_window import JOIN_TIMEOUT_MS, LAST_JOIN_TIMEOUT_MS, MainWindow
+from processes import children_of, gone
 from simulate import DIGIT_THREE, drag_stroke
 from gui.training.controller import TrainingController
 from gui.training.messages import Result, State
@@ -232,16 +233,21 @@ def test_training_from_the_window_changes_filters_curves_and_prediction(qtbot, w
 
 def test_closing_the_window_mid_training_ends_the_training_process(qtbot, window):
     window.training_panel.epochs_spin.setValue(100)
+    window.training_panel.augment_check.setChecked(True)    # the app's default: batches made by a worker
     progress = []
     window.training.progressed.connect(progress.append)
     window.training_panel.train_action.trigger()
     qtbot.waitUntil(lambda: len(progress) >= 1, timeout=10000)
     process = window.training.child_process()
     relay = window.training._relay
+    if sys.platform.startswith("linux"):                # the child forked one batch worker (core.prefetch)
+        [batch_worker] = children_of(process.pid)
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 1.0
     assert_ended(process)
+    if sys.platform.startswith("linux"):
+        qtbot.waitUntil(lambda: gone(batch_worker), timeout=5000)
     assert relay.isFinished() and not window.training.is_busy()
 
 

@@ -18,6 +18,7 @@ from core.batches import batches
 from core.errors import BatchWorkerFailed
 from core.network import CNN
 from core.train import TrainConfig, train
+from processes import gone
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the batch worker is forked: Linux only")
@@ -36,14 +37,6 @@ def float_batches(count, size=4, fail_at=None, before_each=None):
         if k == fail_at:
             raise ValueError(f"no batch {k}")
         yield np.arange(k, k + size), np.full((size, 28, 28), k, np.float32)
-
-
-def gone(pid):
-    """True once `pid` has ended (reaped, or a zombie nobody has reaped yet)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 def wait_until(condition, seconds=10.0):
@@ -86,6 +79,7 @@ def test_every_batch_is_a_copy_the_worker_cannot_overwrite_later():
     assert [list(index) for index, _ in received] == [list(range(k, k + 4)) for k in range(8)]
 
 
+@pytest.mark.faults
 def test_a_failure_in_the_worker_reaches_the_training_process_after_the_batches_before_it():
     received = []
     with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: ValueError: no batch 3$"):
@@ -94,12 +88,14 @@ def test_a_failure_in_the_worker_reaches_the_training_process_after_the_batches_
     assert received == [0, 1, 2]
 
 
+@pytest.mark.faults
 def test_a_batch_that_is_not_float32_images_is_refused_by_name():
     uint8_batches = ((np.arange(2), np.zeros((2, 28, 28), np.uint8)) for _ in range(3))
     with pytest.raises(BatchWorkerFailed, match=r"must be \(2, 28, 28\) float32, not \(2, 28, 28\) uint8"):
         list(prefetch.prefetched(uint8_batches, 2))
 
 
+@pytest.mark.faults
 def test_a_worker_killed_from_outside_is_reported_with_its_signal():
     def die_at_second_batch(k):
         if k == 1:
@@ -112,6 +108,7 @@ def test_a_worker_killed_from_outside_is_reported_with_its_signal():
         next(source)
 
 
+@pytest.mark.faults
 def test_closing_the_batches_early_ends_the_worker_at_once(tmp_path):
     pid_file = tmp_path / "worker.pid"
 
@@ -129,6 +126,7 @@ def test_closing_the_batches_early_ends_the_worker_at_once(tmp_path):
         os.waitpid(pid, os.WNOHANG)
 
 
+@pytest.mark.faults
 def test_a_training_process_that_dies_takes_its_worker_with_it(tmp_path):
     script = textwrap.dedent("""
         import os, sys
@@ -141,22 +139,18 @@ def test_a_training_process_that_dies_takes_its_worker_with_it(tmp_path):
 
         source = prefetch.prefetched(endless(), 2)
         next(source)
-        from pathlib import Path
-        def parent_of(stat):
-            try:
-                return int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            except FileNotFoundError:  # a process that ended meanwhile
-                return None
-        children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if parent_of(stat) == os.getpid()]
-        print(*children, flush=True)
+        from processes import children_of
+        print(*children_of(os.getpid()), flush=True)
         os.kill(os.getpid(), 9)  # no clean-up of any kind
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"})
     assert done.returncode == -signal.SIGKILL, done.stderr
     [worker] = map(int, done.stdout.split())
     assert wait_until(lambda: gone(worker)), "the worker kept running after its training process was killed"
 
 
+@pytest.mark.faults
 def test_the_worker_holds_no_other_pipe_open():
     read_end, write_end = os.pipe()  # stands for the GUI's pipe to a training process
     try:
@@ -170,6 +164,7 @@ def test_the_worker_holds_no_other_pipe_open():
         os.close(read_end)
 
 
+@pytest.mark.faults
 def test_ctrl_c_is_the_training_process_s_to_handle_not_the_worker_s(tmp_path):
     pid_file = tmp_path / "worker.pid"
 
@@ -183,6 +178,7 @@ def test_ctrl_c_is_the_training_process_s_to_handle_not_the_worker_s(tmp_path):
     assert [int(x[0, 0, 0]) for _, x in source] == list(range(1, 20))
 
 
+@pytest.mark.faults
 def test_the_worker_is_used_only_where_forking_is_safe(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert prefetch.available() == sys.platform.startswith("linux")

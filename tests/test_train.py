@@ -1,4 +1,5 @@
 """The training generator: learning, reproducibility, stopping, divergence; and the CLI."""
+import os
 import re
 import subprocess
 import sys
@@ -176,3 +177,31 @@ def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
     assert save.read_bytes() == b"the user's earlier model"
     assert CNN.load(tmp_path / "model-interrupted.npz").num_filters == 8
     assert re.search(r"^Test Accuracy: 0\.\d{4}$", out, re.M)
+
+
+@pytest.mark.faults
+@pytest.mark.keeps_data
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the batch worker is forked on Linux only")
+def test_cli_says_in_one_line_when_its_batch_worker_is_killed_and_keeps_the_old_model(tmp_path):
+    import signal
+    import time
+
+    from processes import children_of
+
+    save = tmp_path / "model.npz"
+    save.write_bytes(b"the user's earlier model")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while "Training" not in process.stderr.readline() and time.monotonic() < deadline:
+        pass  # the bar has started: so has the worker
+    [worker] = children_of(process.pid)
+    os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer would
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    assert "Traceback" not in err
+    assert ("The process making the training batches stopped unexpectedly (ended by signal SIGKILL). "
+            "Start the training again.") in err
+    assert save.read_bytes() == b"the user's earlier model"

@@ -1,18 +1,20 @@
-"""The run's batches made one step ahead, in a second process, while the training step runs.
+"""The run's batches made ahead, in a second process, while the training steps run.
 
-Distorting a batch of 64 digits (core.augment) takes about a third as long as the training step
+Distorting a batch of 64 digits (core.augment) takes about a fifth as long as the training step
 that uses it, and needs nothing from that step: only the run's random numbers. So a worker
 process runs the run's batch generator (core.batches) and puts each batch in one of SLOTS slots
-of memory the two processes share, while the training process steps on an earlier one. The
-batches are the same ones in the same order, bit for bit: only the worker's copy of the
-generator is ever advanced.
+of memory the two processes share, while the training process steps on earlier ones. The batches
+are the same ones in the same order, bit for bit: only the worker's copy of the generator is
+ever advanced.
 
 The processes pass slot numbers through two pipes, never arrays:
-    free:   training -> worker   "slot k may be filled" (every slot once, at the start)
+    free:   training -> worker   "slot k may be filled"
     ready:  worker -> training   "slot k holds a batch of B", or "no more", or "failed: why"
-A pipe also tells each side when the other is gone: the worker ends when the training process
-stops reading (or dies), and the training process raises BatchWorkerFailed, with the reason,
-when the worker fails or is killed.
+Waking a process that waits on a pipe is the costly part (tens of microseconds on a virtual
+machine), so the training process hands slots back half a ring at a time: the worker wakes once
+per SLOTS // 2 batches, fills them, and waits again. A pipe also tells each side when the other
+is gone: the worker ends when the training process stops reading (or dies), and the training
+process raises BatchWorkerFailed, with the reason, when the worker fails or is killed.
 
 The worker is made by os.fork, so it starts at once and reads the images without a copy. That
 needs Linux (fork elsewhere is unsafe or missing); core.train makes the batches in line there.
@@ -31,7 +33,7 @@ import numpy as np
 from core.errors import BatchWorkerFailed
 from core.mnist_format import IMAGE_SHAPE
 
-SLOTS = 3  # batches made ahead at most: the worker needs a third of a step per batch
+SLOTS = 8  # batches made ahead at most; handed back to the worker half at a time
 _MESSAGE = struct.Struct("=ii")  # (slot, count): a batch's length, or the length of a failure's text
 _END, _FAILED = -1, -2  # slot numbers that are not slots
 
@@ -43,8 +45,9 @@ def available():
 
 def prefetched(batches, batch_size, slots=SLOTS):
     """Yield what the generator `batches` yields, (indices (B,) int64, x (B, 28, 28) float32) with
-    B <= batch_size, made by a forked worker up to `slots` batches ahead. Closing this generator
-    (or dropping it) ends the worker."""
+    B <= batch_size, made by a forked worker up to `slots` batches ahead. The arrays are views of
+    shared memory, valid until the next batch is asked for (then the worker may reuse them).
+    Closing this generator (or dropping it) ends the worker."""
     ring = _Ring(slots, batch_size)
     worker = _Worker(batches, ring)
     try:
@@ -57,6 +60,8 @@ class _Ring:
     """`slots` batches, each up to batch_size images and their indices, in memory both processes share."""
 
     def __init__(self, slots, batch_size):
+        if slots < 2:
+            raise ValueError("a ring needs at least 2 slots: one in use, one being filled")
         self.slots = slots
         image_bytes = slots * batch_size * np.prod(IMAGE_SHAPE) * 4
         self._memory = mmap.mmap(-1, int(image_bytes + slots * batch_size * 8))  # anonymous, shared across fork
@@ -71,9 +76,9 @@ class _Ring:
         self.indices[slot, :len(batch)] = batch
         self.images[slot, :len(batch)] = x
 
-    def take(self, slot, count):
-        """Copies of the `count` indices (B,) and images (B, 28, 28) in `slot` (in the training process)."""
-        return self.indices[slot, :count].copy(), self.images[slot, :count].copy()
+    def view(self, slot, count):
+        """The `count` indices (B,) and images (B, 28, 28) in `slot`, as views (in the training process)."""
+        return self.indices[slot, :count], self.images[slot, :count]
 
 
 class _Worker:
@@ -88,19 +93,22 @@ class _Worker:
             _serve_and_exit(batches, ring, free_out, ready_in)  # never returns
         os.close(free_out)
         os.close(ready_in)
+        self._inbox = _Inbox(self._ready)
         self._exit_status = None
-        for slot in range(ring.slots):
-            self._release(slot)
+        self._release(range(ring.slots))
 
     def receive(self):
         """Yield the worker's batches in order until it has sent them all."""
+        used = []  # slots whose batches have been yielded and are no longer looked at
         while True:
             slot, count = self._message()
             if slot == _END:
                 return
-            batch = self._ring.take(slot, count)
-            self._release(slot)
-            yield batch
+            yield self._ring.view(slot, count)
+            used.append(slot)  # the next batch is being asked for: this one is done with
+            if len(used) == self._ring.slots // 2:
+                self._release(used)
+                used = []
 
     def stop(self):
         """End the worker (if it has not ended) and reap it; closes both pipes."""
@@ -116,22 +124,23 @@ class _Worker:
                 pass
             self._reap()
 
-    def _release(self, slot):
+    def _release(self, slots):
+        """Hand `slots` back to the worker, in one write (one wake-up)."""
         try:
-            os.write(self._free, _MESSAGE.pack(slot, 0))
+            os.write(self._free, b"".join(_MESSAGE.pack(slot, 0) for slot in slots))
         except BrokenPipeError:
             pass  # the worker has sent its last batch and ended; if it failed, _message says so
 
     def _message(self):
         """The next (slot, count) from the worker; raises BatchWorkerFailed if it failed or went away."""
-        header = _read_exactly(self._ready, _MESSAGE.size)
+        header = self._inbox.read(_MESSAGE.size)
         if header is None:
             self._reap()
             raise BatchWorkerFailed(f"The process making the training batches stopped unexpectedly "
                                     f"({_describe(self._exit_status)}). Start the training again.")
         slot, count = _MESSAGE.unpack(header)
         if slot == _FAILED:
-            reason = (_read_exactly(self._ready, count) or b"").decode("utf-8", "replace")
+            reason = (self._inbox.read(count) or b"").decode("utf-8", "replace")
             raise BatchWorkerFailed(f"Making the training batches failed: {reason}")
         return slot, count
 
@@ -148,15 +157,22 @@ def _describe(status):
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def _read_exactly(fd, size):
-    """`size` bytes from a pipe, or None if it closed first."""
-    data = b""
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
+class _Inbox:
+    """Reads a pipe's messages, taking whatever has arrived with each read (one system call for several)."""
+
+    def __init__(self, fd):
+        self._fd = fd
+        self._pending = b""
+
+    def read(self, size):
+        """The next `size` bytes, or None if the pipe closed first."""
+        while len(self._pending) < size:
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return None
+            self._pending += chunk
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
 
 
 def _serve_and_exit(batches, ring, free, ready):
@@ -166,7 +182,7 @@ def _serve_and_exit(batches, ring, free, ready):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the training process's to handle
         gc.freeze()  # collections here leave the inherited objects (and their shared pages) alone
         _close_all_but(free, ready)
-        _serve(batches, ring, free, ready)
+        _serve(batches, ring, _Inbox(free), ready)
         status = 0
     except BaseException as error:  # noqa: BLE001 - whatever it was, the training process must hear of it
         _tell_failure(ready, error)
@@ -187,7 +203,7 @@ def _close_all_but(*keep):
 def _serve(batches, ring, free, ready):
     """Make each batch, wait for a free slot, fill it and say so; then say there are no more."""
     for batch, x in batches:
-        header = _read_exactly(free, _MESSAGE.size)
+        header = free.read(_MESSAGE.size)
         if header is None:
             return  # the training process stopped reading
         slot, _ = _MESSAGE.unpack(header)

@@ -52,7 +52,8 @@ def test_the_worker_makes_the_same_batches_in_the_same_order_as_the_run_itself()
     images, _ = digits(50)
     config = TrainConfig(epochs=3, batch_size=16, seed=7)  # augmented, with a short last batch (50 = 3 * 16 + 2)
     made_here = list(batches(images, config))
-    made_ahead = list(prefetch.prefetched(batches(images, config), config.batch_size))
+    made_ahead = [(index.copy(), x.copy()) for index, x in prefetch.prefetched(batches(images, config),
+                                                                                   config.batch_size)]
     assert len(made_ahead) == len(made_here) == 3 * 4
     for (index, x), (index_ahead, x_ahead) in zip(made_here, made_ahead):
         assert index_ahead.dtype == np.int64 and x_ahead.dtype == np.float32
@@ -73,10 +74,26 @@ def test_training_with_the_worker_ends_at_the_very_same_weights_and_losses():
         np.testing.assert_array_equal(runs[True][0][name], value)
 
 
-def test_every_batch_is_a_copy_the_worker_cannot_overwrite_later():
-    received = list(prefetch.prefetched(float_batches(8), 4, slots=2))  # slots are reused 4 times each
-    assert [int(x[0, 0, 0]) for _, x in received] == list(range(8))
-    assert [list(index) for index, _ in received] == [list(range(k, k + 4)) for k in range(8)]
+@pytest.mark.parametrize("slots", [2, 3, 8])
+def test_a_batch_stays_as_it_came_until_the_next_is_asked_for(slots):
+    seen = []
+    for index, x in prefetch.prefetched(float_batches(3 * slots + 1), 4, slots=slots):
+        time.sleep(0.002)  # time enough for the worker to overwrite a slot it had been given back
+        seen.append((list(index), set(np.unique(x))))
+    assert seen == [(list(range(k, k + 4)), {k}) for k in range(3 * slots + 1)]
+
+
+def test_slots_go_back_to_the_worker_half_a_ring_at_a_time(monkeypatch):
+    handed_back = []
+    real = prefetch._Worker._release
+    monkeypatch.setattr(prefetch._Worker, "_release", lambda self, slots: handed_back.append(list(slots)) or real(self, slots))
+    assert len(list(prefetch.prefetched(float_batches(19), 4, slots=8))) == 19
+    assert handed_back == [list(range(8))] + [[0, 1, 2, 3], [4, 5, 6, 7]] * 2  # one wake-up per 4 batches
+
+
+def test_a_ring_of_one_slot_is_refused():
+    with pytest.raises(ValueError, match="at least 2 slots"):
+        next(prefetch.prefetched(float_batches(3), 4, slots=1))
 
 
 @pytest.mark.faults

@@ -79,7 +79,7 @@ LOOPS = {  # the real training loop, three ways: what augmentation adds to it is
 }
 
 
-def loop_ms_per_step(images, labels, steps=600, rounds=3, batch_size=64):
+def loop_ms_per_step(images, labels, steps=600, rounds=5, batch_size=64):
     """{LOOPS name: median over rounds of ms per step of core.train.train}, one epoch of `steps`
     steps per round, the three loops interleaved round by round so that they share the load."""
     subset = (images[:steps * batch_size], labels[:steps * batch_size])

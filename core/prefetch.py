@@ -47,9 +47,13 @@ def prefetched(batches, batch_size, slots=SLOTS):
     """Yield what the generator `batches` yields, (indices (B,) int64, x (B, 28, 28) float32) with
     B <= batch_size, made by a forked worker up to `slots` batches ahead. The arrays are views of
     shared memory, valid until the next batch is asked for (then the worker may reuse them).
-    Closing this generator (or dropping it) ends the worker."""
-    ring = _Ring(slots, batch_size)
-    worker = _Worker(batches, ring)
+    Closing this generator (or dropping it) ends the worker. If no worker can be started, the
+    batches are made here, in line."""
+    try:
+        worker = _Worker(batches, _Ring(slots, batch_size))
+    except OSError:  # no process or memory to be had (a process limit, say): the same batches, made here
+        yield from batches
+        return
     try:
         yield from worker.receive()
     finally:
@@ -88,7 +92,12 @@ class _Worker:
         self._ring = ring
         free_out, self._free = os.pipe()  # training -> worker
         self._ready, ready_in = os.pipe()  # worker -> training
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for fd in (free_out, self._free, self._ready, ready_in):
+                os.close(fd)
+            raise
         if self.pid == 0:
             _serve_and_exit(batches, ring, free_out, ready_in)  # never returns
         os.close(free_out)

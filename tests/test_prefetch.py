@@ -216,3 +216,24 @@ def test_a_run_uses_the_worker_when_it_augments_and_forking_is_safe(monkeypatch,
     images, labels = digits(20)
     list(train(CNN(seed=0), TrainConfig(epochs=1, batch_size=8, augment=augment), (images, labels)))
     assert used == ([8] if expected else [])
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("refusal", [BlockingIOError(11, "Resource temporarily unavailable"),  # a process limit
+                                     OSError(12, "Cannot allocate memory")])
+def test_when_no_worker_can_be_started_the_same_batches_are_made_in_line(monkeypatch, refusal):
+    images, _ = digits(30)
+    config = TrainConfig(epochs=2, batch_size=8, seed=2)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+
+    def refuse():
+        raise refusal
+
+    monkeypatch.setattr(os, "fork", refuse)
+    made = [(index.copy(), x.copy()) for index, x in prefetch.prefetched(batches(images, config), 8)]
+    assert sorted(os.listdir("/proc/self/fd")) == open_before  # the pipes made for it are closed again
+    expected = list(batches(images, config))
+    assert len(made) == len(expected) == 8
+    for (index, x), (index_here, x_here) in zip(made, expected):
+        np.testing.assert_array_equal(index, index_here)
+        np.testing.assert_array_equal(x, x_here)

@@ -6,9 +6,9 @@
 The loop yields a Progress after every batch and another at the end of every epoch (with
 the test-set figures). It checks should_stop() before each batch, so stopping leaves the
 model exactly as the last finished step made it. Which images it trains and tests on is
+decided before (core.dataset_choice); TrainConfig holds the optimisation settings only.
 The order and distortions of each step's images come from core.batches; augmented runs have
 them made ahead of the steps by a worker process (core.prefetch): the same batches either way.
-decided before (core.dataset_choice); TrainConfig holds the optimisation settings only.
 """
 import contextlib
 import math

@@ -213,7 +213,8 @@ def _serve(batches, ring, free, ready):
 
 
 def _tell_failure(ready, error):
-    reason = "".join(traceback.format_exception_only(error)).strip().encode("utf-8")[:4096]
+    text = "".join(traceback.format_exception_only(error)).strip()
+    reason = text.encode("utf-8", "backslashreplace")[:4096]  # a lone surrogate (an undecodable name) as \udcff
     try:
         os.write(ready, _MESSAGE.pack(_FAILED, len(reason)) + reason)
     except OSError:

@@ -336,3 +336,11 @@ def test_a_worker_that_cannot_even_describe_its_failure_is_reported_as_stopped(m
     monkeypatch.setattr(prefetch.traceback, "format_exception_only", no_description)  # the worker inherits it
     with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status 1\)\. Start the training again\.$"):
         list(prefetch.prefetched(failing_batches(ValueError("no batch")), 2))
+
+
+@pytest.mark.faults
+def test_a_reason_that_is_not_valid_unicode_still_reaches_the_training_process():
+    error = FileNotFoundError("no file named b'\\xff': \udcff")  # a name os.fsdecode could not decode
+    with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: FileNotFoundError: "
+                                                r"no file named b'\\xff': \\udcff$"):
+        list(prefetch.prefetched(failing_batches(error), 2))

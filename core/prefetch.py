@@ -36,6 +36,7 @@ from core.mnist_format import IMAGE_SHAPE
 SLOTS = 8  # batches made ahead at most; handed back to the worker half at a time
 _MESSAGE = struct.Struct("=ii")  # (slot, count): a batch's length, or the length of a failure's text
 _END, _FAILED = -1, -2  # slot numbers that are not slots
+_UNKNOWN = -1  # not a wait status (those are never negative): the worker was reaped by someone else
 
 
 def available():
@@ -148,10 +149,12 @@ class _Worker:
         try:
             _, self._exit_status = os.waitpid(self.pid, 0)
         except ChildProcessError:  # reaped by someone else: no status to tell
-            self._exit_status = 0
+            self._exit_status = _UNKNOWN
 
 
 def _describe(status):
+    if status == _UNKNOWN:
+        return "exit status unknown"
     if os.WIFSIGNALED(status):
         return f"ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"

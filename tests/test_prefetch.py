@@ -344,3 +344,20 @@ def test_a_reason_that_is_not_valid_unicode_still_reaches_the_training_process()
     with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: FileNotFoundError: "
                                                 r"no file named b'\\xff': \\udcff$"):
         list(prefetch.prefetched(failing_batches(error), 2))
+
+
+@pytest.mark.faults
+def test_a_worker_reaped_by_someone_else_is_reported_without_a_made_up_status():
+    def exit_at_second_batch(k):
+        if k == 1:
+            os._exit(3)
+
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child: no status for anyone
+    try:
+        source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+        next(source)
+        with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status unknown\)\. "
+                                                    r"Start the training again\.$"):
+            next(source)
+    finally:
+        signal.signal(signal.SIGCHLD, before)

@@ -361,3 +361,12 @@ def test_a_worker_reaped_by_someone_else_is_reported_without_a_made_up_status():
             next(source)
     finally:
         signal.signal(signal.SIGCHLD, before)
+
+
+@pytest.mark.faults
+def test_a_reason_of_several_lines_arrives_whole():
+    error = ValueError("no batch 1")
+    error.add_note("while distorting image 12")  # format_exception_only gives the note as a line of its own
+    with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: ValueError: no batch 1\n"
+                                                r"while distorting image 12$"):
+        list(prefetch.prefetched(failing_batches(error), 2))

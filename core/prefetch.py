@@ -36,6 +36,7 @@ from core.mnist_format import IMAGE_SHAPE
 SLOTS = 8  # batches made ahead at most; handed back to the worker half at a time
 _MESSAGE = struct.Struct("=ii")  # (slot, count): a batch's length, or the length of a failure's text
 _END, _FAILED = -1, -2  # slot numbers that are not slots
+_UNKNOWN = -1  # not a wait status (those are never negative): the worker was reaped by someone else
 
 
 def available():
@@ -126,7 +127,7 @@ class _Worker:
                 os.close(fd)
             except OSError:
                 pass
-        if self._exit_status is None:
+        if self._exit_status is None and self.pid > 0:  # never kill(0, ...): that is the whole process group
             try:
                 os.kill(self.pid, signal.SIGKILL)  # it holds nothing worth finishing
             except ProcessLookupError:
@@ -157,10 +158,12 @@ class _Worker:
         try:
             _, self._exit_status = os.waitpid(self.pid, 0)
         except ChildProcessError:  # reaped by someone else: no status to tell
-            self._exit_status = 0
+            self._exit_status = _UNKNOWN
 
 
 def _describe(status):
+    if status == _UNKNOWN:
+        return "exit status unknown"
     if os.WIFSIGNALED(status):
         return f"ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"
@@ -222,7 +225,8 @@ def _serve(batches, ring, free, ready):
 
 
 def _tell_failure(ready, error):
-    reason = "".join(traceback.format_exception_only(error)).strip().encode("utf-8")[:4096]
+    text = "".join(traceback.format_exception_only(error)).strip()
+    reason = text.encode("utf-8", "backslashreplace")[:4096]  # a lone surrogate (an undecodable name) as \udcff
     try:
         os.write(ready, _MESSAGE.pack(_FAILED, len(reason)) + reason)
     except OSError:

@@ -92,8 +92,17 @@ def test_slots_go_back_to_the_worker_half_a_ring_at_a_time(monkeypatch):
 
 
 def test_a_ring_of_one_slot_is_refused():
-    with pytest.raises(ValueError, match="at least 2 slots"):
+    with pytest.raises(ValueError, match="^a ring needs at least 2 slots: one in use, one being filled$"):
         next(prefetch.prefetched(float_batches(3), 4, slots=1))
+
+
+def test_the_shared_memory_holds_the_images_and_the_indices_end_to_end_and_nothing_else():
+    ring = prefetch._Ring(3, 5)
+    assert len(ring._memory) == ring.images.nbytes + ring.indices.nbytes  # (3, 5, 28, 28) float32 + (3, 5) int64
+    assert not np.shares_memory(ring.images, ring.indices)
+    ring.put(1, np.array([7, 8]), np.full((2, 28, 28), 0.5, np.float32))
+    index, x = ring.view(1, 2)
+    assert list(index) == [7, 8] and x.shape == (2, 28, 28) and np.all(x == 0.5)
 
 
 @pytest.mark.faults
@@ -237,3 +246,166 @@ def test_when_no_worker_can_be_started_the_same_batches_are_made_in_line(monkeyp
     for (index, x), (index_here, x_here) in zip(made, expected):
         np.testing.assert_array_equal(index, index_here)
         np.testing.assert_array_equal(x, x_here)
+
+
+def test_a_worker_that_exits_without_a_word_is_reported_with_its_exit_status():
+    def exit_at_second_batch(k):
+        if k == 1:
+            os._exit(3)  # runs in the worker: as a library calling exit() would
+
+    source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+    assert int(next(source)[1][0, 0, 0]) == 0
+    with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status 3\)\. Start the training again\.$"):
+        next(source)
+
+
+def failing_batches(error):
+    yield np.arange(2), np.zeros((2, 28, 28), np.float32)
+    raise error
+
+
+@pytest.mark.faults
+def test_a_long_reason_in_any_script_is_cut_to_4096_bytes_not_lost():
+    error = ValueError("x" + "é" * 3000)  # "ValueError: x" is 13 bytes: the cut at 4096 splits an é in two
+    with pytest.raises(BatchWorkerFailed) as raised:
+        list(prefetch.prefetched(failing_batches(error), 2))
+    assert str(raised.value) == "Making the training batches failed: ValueError: x" + "é" * 2041 + "\ufffd"
+
+
+@pytest.mark.faults
+def test_a_reason_cut_short_by_the_worker_s_end_is_left_out_not_made_up():
+    read_end, write_end = os.pipe()
+    os.write(write_end, prefetch._MESSAGE.pack(prefetch._FAILED, 100) + b"Value")  # 100 bytes promised, 5 sent
+    os.close(write_end)
+    worker = object.__new__(prefetch._Worker)  # only its inbox: the message as the training process reads it
+    worker._inbox = prefetch._Inbox(read_end)
+    try:
+        with pytest.raises(BatchWorkerFailed, match="^Making the training batches failed: $"):
+            worker._message()
+    finally:
+        os.close(read_end)
+
+
+def test_a_message_that_arrives_in_pieces_is_read_whole():
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"abc")
+    later = threading.Timer(0.05, lambda: os.write(write_end, b"defgh_next"))
+    later.start()  # the first read takes b"abc" alone; the rest comes while the inbox waits
+    try:
+        inbox = prefetch._Inbox(read_end)
+        assert inbox.read(8) == b"abcdefgh"
+        assert inbox.read(5) == b"_next"
+    finally:
+        later.join()
+        os.close(read_end)
+        os.close(write_end)
+
+
+@pytest.mark.faults
+def test_the_worker_holds_open_only_the_standard_streams_and_its_two_pipes(tmp_path):
+    pid_file = tmp_path / "worker.pid"
+
+    def note_pid(k):
+        if k == 0:
+            pid_file.write_text(str(os.getpid()))
+
+    spare = None
+    try:
+        os.fstat(3)
+    except OSError:
+        spare = os.open(os.devnull, os.O_RDONLY)  # the lowest free descriptor: 3, which the worker must close too
+    try:
+        source = prefetch.prefetched(float_batches(1000, before_each=note_pid), 4)
+        next(source)
+        held = {int(fd): os.readlink(f"/proc/{int(pid_file.read_text())}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{int(pid_file.read_text())}/fd")}
+        source.close()
+    finally:
+        if spare is not None:
+            os.close(spare)
+    beyond_stderr = {fd: target for fd, target in held.items() if fd > 2}
+    assert len(beyond_stderr) == 2 and all(t.startswith("pipe:") for t in beyond_stderr.values()), held
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("fail_at", [None, 1])
+def test_the_worker_never_comes_back_into_the_caller_s_code(tmp_path, fail_at):
+    me, escaped, pid_file = os.getpid(), tmp_path / "escaped", tmp_path / "worker.pid"
+
+    def note_pid(k):
+        if k == 0:
+            pid_file.write_text(str(os.getpid()))
+
+    try:
+        source = prefetch.prefetched(float_batches(2, fail_at=fail_at, before_each=note_pid), 4)
+        next(source)
+        assert wait_until(lambda: gone(int(pid_file.read_text())) or escaped.exists())  # it has said all it will
+    finally:
+        if os.getpid() != me:  # the worker is running this test: it returned from the fork into the caller
+            escaped.write_text("")
+            os._exit(0)
+    source.close()
+    assert not escaped.exists()
+
+
+@pytest.mark.faults
+def test_a_worker_that_cannot_even_describe_its_failure_is_reported_as_stopped(monkeypatch):
+    def no_description(error):
+        raise MemoryError
+
+    monkeypatch.setattr(prefetch.traceback, "format_exception_only", no_description)  # the worker inherits it
+    with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status 1\)\. Start the training again\.$"):
+        list(prefetch.prefetched(failing_batches(ValueError("no batch")), 2))
+
+
+@pytest.mark.faults
+def test_a_reason_that_is_not_valid_unicode_still_reaches_the_training_process():
+    error = FileNotFoundError("no file named b'\\xff': \udcff")  # a name os.fsdecode could not decode
+    with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: FileNotFoundError: "
+                                                r"no file named b'\\xff': \\udcff$"):
+        list(prefetch.prefetched(failing_batches(error), 2))
+
+
+@pytest.mark.faults
+def test_a_worker_reaped_by_someone_else_is_reported_without_a_made_up_status():
+    def exit_at_second_batch(k):
+        if k == 1:
+            os._exit(3)
+
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child: no status for anyone
+    try:
+        source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+        next(source)
+        with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status unknown\)\. "
+                                                    r"Start the training again\.$"):
+            next(source)
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+
+
+@pytest.mark.faults
+def test_a_reason_of_several_lines_arrives_whole():
+    error = ValueError("no batch 1")
+    error.add_note("while distorting image 12")  # format_exception_only gives the note as a line of its own
+    with pytest.raises(BatchWorkerFailed, match=r"^Making the training batches failed: ValueError: no batch 1\n"
+                                                r"while distorting image 12$"):
+        list(prefetch.prefetched(failing_batches(error), 2))
+
+
+def test_stopping_a_worker_object_whose_pid_is_0_kills_nobody():
+    """In the forked child _Worker.pid is 0; were the child ever to run the caller's clean-up,
+    kill(0, SIGKILL) would end its whole process group. Run in a session of its own, so that a
+    regression kills only that."""
+    script = textwrap.dedent("""
+        import os
+        from core import prefetch
+
+        worker = prefetch._Worker.__new__(prefetch._Worker)
+        worker.pid, worker._exit_status = 0, None
+        worker._free, worker._ready = os.pipe()
+        worker.stop()
+        print("still here")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          start_new_session=True)
+    assert (done.returncode, done.stdout) == (0, "still here\n"), done.stderr

@@ -409,3 +409,20 @@ def test_stopping_a_worker_object_whose_pid_is_0_kills_nobody():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           start_new_session=True)
     assert (done.returncode, done.stdout) == (0, "still here\n"), done.stderr
+
+
+@pytest.mark.faults
+def test_a_worker_already_reaped_is_never_signalled_again(monkeypatch):
+    """Once reaped, its pid may belong to another process: stop() must leave it alone."""
+    def exit_at_second_batch(k):
+        if k == 1:
+            os._exit(3)
+
+    source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+    next(source)
+    signalled = []
+    real_kill = os.kill
+    monkeypatch.setattr(os, "kill", lambda pid, signum: signalled.append(pid) or real_kill(pid, signum))
+    with pytest.raises(BatchWorkerFailed, match=r"\(exit status 3\)"):
+        next(source)  # reaps the worker, then closing the generator runs stop()
+    assert signalled == []

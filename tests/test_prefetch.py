@@ -39,6 +39,25 @@ def float_batches(count, size=4, fail_at=None, before_each=None):
         yield np.arange(k, k + size), np.full((size, 28, 28), k, np.float32)
 
 
+def first_batch_and_worker(tmp_path, count, **batch_options):
+    """A prefetched source of float_batches(count, ...) with its first batch taken, and the
+    worker's pid (written by the worker itself as it makes batch 0)."""
+    pid_file = tmp_path / "worker.pid"
+
+    def note_pid(k):
+        if k == 0:
+            pid_file.write_text(str(os.getpid()))
+
+    source = prefetch.prefetched(float_batches(count, before_each=note_pid, **batch_options), 4)
+    next(source)
+    return source, int(pid_file.read_text())
+
+
+def exit_3_at_second_batch(k):
+    if k == 1:
+        os._exit(3)  # runs in the worker: as a library calling exit() would
+
+
 def wait_until(condition, seconds=10.0):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -136,15 +155,7 @@ def test_a_worker_killed_from_outside_is_reported_with_its_signal():
 
 @pytest.mark.faults
 def test_closing_the_batches_early_ends_the_worker_at_once(tmp_path):
-    pid_file = tmp_path / "worker.pid"
-
-    def note_pid(k):
-        if k == 0:
-            pid_file.write_text(str(os.getpid()))
-
-    source = prefetch.prefetched(float_batches(1000, before_each=note_pid), 4)
-    next(source)
-    pid = int(pid_file.read_text())
+    source, pid = first_batch_and_worker(tmp_path, 1000)
     assert pid != os.getpid() and not gone(pid)
     source.close()
     assert gone(pid)
@@ -192,15 +203,8 @@ def test_the_worker_holds_no_other_pipe_open():
 
 @pytest.mark.faults
 def test_ctrl_c_is_the_training_process_s_to_handle_not_the_worker_s(tmp_path):
-    pid_file = tmp_path / "worker.pid"
-
-    def note_pid(k):
-        if k == 0:
-            pid_file.write_text(str(os.getpid()))
-
-    source = prefetch.prefetched(float_batches(20, before_each=note_pid), 4)
-    next(source)
-    os.kill(int(pid_file.read_text()), signal.SIGINT)
+    source, pid = first_batch_and_worker(tmp_path, 20)
+    os.kill(pid, signal.SIGINT)
     assert [int(x[0, 0, 0]) for _, x in source] == list(range(1, 20))
 
 
@@ -249,11 +253,7 @@ def test_when_no_worker_can_be_started_the_same_batches_are_made_in_line(monkeyp
 
 
 def test_a_worker_that_exits_without_a_word_is_reported_with_its_exit_status():
-    def exit_at_second_batch(k):
-        if k == 1:
-            os._exit(3)  # runs in the worker: as a library calling exit() would
-
-    source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+    source = prefetch.prefetched(float_batches(5, before_each=exit_3_at_second_batch), 4)
     assert int(next(source)[1][0, 0, 0]) == 0
     with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status 3\)\. Start the training again\.$"):
         next(source)
@@ -303,22 +303,14 @@ def test_a_message_that_arrives_in_pieces_is_read_whole():
 
 @pytest.mark.faults
 def test_the_worker_holds_open_only_the_standard_streams_and_its_two_pipes(tmp_path):
-    pid_file = tmp_path / "worker.pid"
-
-    def note_pid(k):
-        if k == 0:
-            pid_file.write_text(str(os.getpid()))
-
     spare = None
     try:
         os.fstat(3)
     except OSError:
         spare = os.open(os.devnull, os.O_RDONLY)  # the lowest free descriptor: 3, which the worker must close too
     try:
-        source = prefetch.prefetched(float_batches(1000, before_each=note_pid), 4)
-        next(source)
-        held = {int(fd): os.readlink(f"/proc/{int(pid_file.read_text())}/fd/{fd}")
-                for fd in os.listdir(f"/proc/{int(pid_file.read_text())}/fd")}
+        source, pid = first_batch_and_worker(tmp_path, 1000)
+        held = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
         source.close()
     finally:
         if spare is not None:
@@ -330,16 +322,10 @@ def test_the_worker_holds_open_only_the_standard_streams_and_its_two_pipes(tmp_p
 @pytest.mark.faults
 @pytest.mark.parametrize("fail_at", [None, 1])
 def test_the_worker_never_comes_back_into_the_caller_s_code(tmp_path, fail_at):
-    me, escaped, pid_file = os.getpid(), tmp_path / "escaped", tmp_path / "worker.pid"
-
-    def note_pid(k):
-        if k == 0:
-            pid_file.write_text(str(os.getpid()))
-
+    me, escaped = os.getpid(), tmp_path / "escaped"
     try:
-        source = prefetch.prefetched(float_batches(2, fail_at=fail_at, before_each=note_pid), 4)
-        next(source)
-        assert wait_until(lambda: gone(int(pid_file.read_text())) or escaped.exists())  # it has said all it will
+        source, pid = first_batch_and_worker(tmp_path, 2, fail_at=fail_at)
+        assert wait_until(lambda: gone(pid) or escaped.exists())  # it has said all it will
     finally:
         if os.getpid() != me:  # the worker is running this test: it returned from the fork into the caller
             escaped.write_text("")
@@ -368,13 +354,9 @@ def test_a_reason_that_is_not_valid_unicode_still_reaches_the_training_process()
 
 @pytest.mark.faults
 def test_a_worker_reaped_by_someone_else_is_reported_without_a_made_up_status():
-    def exit_at_second_batch(k):
-        if k == 1:
-            os._exit(3)
-
     before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps every child: no status for anyone
     try:
-        source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+        source = prefetch.prefetched(float_batches(5, before_each=exit_3_at_second_batch), 4)
         next(source)
         with pytest.raises(BatchWorkerFailed, match=r"stopped unexpectedly \(exit status unknown\)\. "
                                                     r"Start the training again\.$"):
@@ -414,11 +396,7 @@ def test_stopping_a_worker_object_whose_pid_is_0_kills_nobody():
 @pytest.mark.faults
 def test_a_worker_already_reaped_is_never_signalled_again(monkeypatch):
     """Once reaped, its pid may belong to another process: stop() must leave it alone."""
-    def exit_at_second_batch(k):
-        if k == 1:
-            os._exit(3)
-
-    source = prefetch.prefetched(float_batches(5, before_each=exit_at_second_batch), 4)
+    source = prefetch.prefetched(float_batches(5, before_each=exit_3_at_second_batch), 4)
     next(source)
     signalled = []
     real_kill = os.kill

@@ -155,21 +155,29 @@ def test_cli_divergence_exits_with_a_message_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
-@pytest.mark.faults
-@pytest.mark.keeps_data
-def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
-    import signal
+def training_cli_past_its_start(save):
+    """A `digitpad-train` child training 50 epochs on the sample into `save`, which holds an
+    earlier model; returned once its progress bar (and so its training) has started."""
     import time
 
-    save = tmp_path / "model.npz"
     save.write_bytes(b"the user's earlier model")
     process = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 60
-    while "Training" not in (line := process.stderr.readline()) and time.monotonic() < deadline:
-        pass  # wait until the progress bar has started
+    while "Training" not in process.stderr.readline() and time.monotonic() < deadline:
+        pass
+    return process
+
+
+@pytest.mark.faults
+@pytest.mark.keeps_data
+def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
+    import signal
+
+    save = tmp_path / "model.npz"
+    process = training_cli_past_its_start(save)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
@@ -184,19 +192,11 @@ def test_cli_ctrl_c_stops_cleanly_and_keeps_the_work_apart(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the batch worker is forked on Linux only")
 def test_cli_says_in_one_line_when_its_batch_worker_is_killed_and_keeps_the_old_model(tmp_path):
     import signal
-    import time
 
     from processes import children_of
 
     save = tmp_path / "model.npz"
-    save.write_bytes(b"the user's earlier model")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "--dataset", "sample", "--epochs", "50", "--save", str(save)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 60
-    while "Training" not in process.stderr.readline() and time.monotonic() < deadline:
-        pass  # the bar has started: so has the worker
+    process = training_cli_past_its_start(save)  # the bar has started: so has the worker
     [worker] = children_of(process.pid)
     os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer would
     _, err = process.communicate(timeout=60)
